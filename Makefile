@@ -1,0 +1,87 @@
+# attnkit: one list of filters (every filters/NAME.c) drives build, man pages,
+# install and tests.
+
+.SUFFIXES:
+
+PREFIX    ?= /usr/local
+MANPREFIX ?= $(PREFIX)/share/man
+DESTDIR   ?=
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+BUILD     ?= build
+BINDIR    ?= bin
+
+FILTERS   = $(sort $(notdir $(basename $(wildcard filters/*.c))))
+BINS      = $(FILTERS:%=$(BINDIR)/%)
+MAN1      = $(FILTERS:%=man/%.1)
+MAN7      = man/attnkit.7
+COMMON    = $(sort $(wildcard common/*.c))
+OBJS      = $(COMMON:common/%.c=$(BUILD)/common/%.o)
+LIB       = $(BUILD)/libattnkit.a
+
+# Warnings are errors in CI (CI=true), warnings elsewhere (a newer compiler
+# on a user's machine should not stop the build).
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-sign-compare
+ifneq ($(CI),)
+WARN     += -Werror
+endif
+ifeq ($(SAN),1)
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+BLAS_INC  = -I/usr/include/x86_64-linux-gnu/openblas-pthread
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon $(BLAS_INC) -MMD -MP
+LDLIBS    = -lopenblas -lz -lm -lpthread
+
+all: $(BINS)
+
+$(BUILD)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/filters/%.o: filters/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	ar rcs $@ $(OBJS)
+
+$(BINDIR)/%: $(BUILD)/filters/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+-include $(OBJS:.o=.d) $(FILTERS:%=$(BUILD)/filters/%.d)
+
+# The suite runs twice: the optimised build, then AddressSanitizer +
+# UndefinedBehaviorSanitizer. Leak checks are valgrind's job (make valgrind):
+# error paths exit without freeing, which LeakSanitizer would count.
+check: all
+	tests/run $(BINDIR)
+	$(MAKE) --no-print-directory SAN=1 BUILD=build-san BINDIR=bin-san all
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		tests/run bin-san
+
+# Only the fast tests under valgrind, with leak checking on success paths.
+valgrind: all
+	AK_VALGRIND=1 tests/run $(BINDIR)
+
+demo: all
+	@./examples/demo.sh
+
+bench: all
+	@./bench/run.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
+	cp $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	cp $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
+	cp $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
+
+uninstall:
+	rm -f $(FILTERS:%=$(DESTDIR)$(PREFIX)/bin/%) $(FILTERS:%=$(DESTDIR)$(MANPREFIX)/man1/%.1) \
+		$(DESTDIR)$(MANPREFIX)/man7/attnkit.7
+
+clean:
+	rm -rf build build-san bin bin-san demo-out
+
+.PHONY: all check valgrind demo bench install uninstall clean

@@ -1,0 +1,37 @@
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+static void *check(void *p, size_t n)
+{
+	if (!p && n)
+		die("out of memory allocating %zu bytes", n);
+	return p;
+}
+
+void *xmalloc(size_t n) { return check(malloc(n ? n : 1), n); }
+void *xcalloc(size_t n, size_t size) { return check(calloc(n ? n : 1, size ? size : 1), xmul(n, size)); }
+void *xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1), n); }
+
+size_t xmul(size_t a, size_t b)
+{
+	if (b && a > SIZE_MAX / b)
+		die("size overflow: %zu x %zu", a, b);
+	return a * b;
+}
+
+void *xmallocarray(size_t n, size_t size) { return xmalloc(xmul(n, size)); }
+void *xreallocarray(void *p, size_t n, size_t size) { return xrealloc(p, xmul(n, size)); }
+
+char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *d = xmalloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
