@@ -1,0 +1,72 @@
+#include "rng.h"
+
+uint64_t rng_mix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void rng_seed(rng_t *r, uint64_t seed)
+{
+	/* splitmix64 never yields four zero words in a row, so the state is valid. */
+	for (int i = 0; i < 4; i++)
+		r->s[i] = rng_mix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t rng_next(rng_t *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+double rng_uniform(rng_t *r)
+{
+	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+uint64_t rng_below(rng_t *r, uint64_t n)
+{
+	/* Lemire: multiply-shift with rejection of the biased low zone. */
+	unsigned __int128 m = (unsigned __int128)rng_next(r) * n;
+	uint64_t lo = (uint64_t)m;
+	if (lo < n) {
+		uint64_t thresh = (0 - n) % n;
+		while (lo < thresh) {
+			m = (unsigned __int128)rng_next(r) * n;
+			lo = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
+
+void rng_shuffle_u8(rng_t *r, unsigned char *a, int64_t n)
+{
+	for (int64_t i = n - 1; i > 0; i--) {
+		int64_t j = (int64_t)rng_below(r, (uint64_t)i + 1);
+		unsigned char t = a[i];
+		a[i] = a[j];
+		a[j] = t;
+	}
+}
+
+void rng_shuffle_i64(rng_t *r, int64_t *a, int64_t n)
+{
+	for (int64_t i = n - 1; i > 0; i--) {
+		int64_t j = (int64_t)rng_below(r, (uint64_t)i + 1);
+		int64_t t = a[i];
+		a[i] = a[j];
+		a[j] = t;
+	}
+}
