@@ -112,12 +112,13 @@ static void argsort(const double *x, int64_t n, int64_t *order, int desc)
 void rank_argsort(const double *x, int64_t n, int64_t *order) { argsort(x, n, order, 0); }
 void rank_argsort_desc(const double *x, int64_t n, int64_t *order) { argsort(x, n, order, 1); }
 
-void rank_mid(const double *x, int64_t n, double *rank)
+double rank_mid(const double *x, int64_t n, double *rank)
 {
 	if (n <= 0)
-		return;
+		return 0;
 	int64_t *o = xmallocarray((size_t)n, sizeof *o);
 	rank_argsort(x, n, o);
+	double ties = 0;
 	for (int64_t i = 0; i < n;) {
 		int64_t j = i + 1;
 		while (j < n && x[o[j]] == x[o[i]])
@@ -126,21 +127,10 @@ void rank_mid(const double *x, int64_t n, double *rank)
 		double r = 0.5 * (double)(i + 1 + j);
 		for (int64_t k = i; k < j; k++)
 			rank[o[k]] = r;
+		double t = (double)(j - i);
+		ties += t * t * t - t;
 		i = j;
 	}
 	free(o);
-}
-
-int64_t rank_ties(const double *x, const int64_t *order, int64_t n, int64_t *tie_sizes)
-{
-	int64_t m = 0;
-	for (int64_t i = 0; i < n;) {
-		int64_t j = i + 1;
-		while (j < n && x[order[j]] == x[order[i]])
-			j++;
-		if (j - i > 1)
-			tie_sizes[m++] = j - i;
-		i = j;
-	}
-	return m;
+	return ties;
 }

@@ -14,11 +14,9 @@ void rank_argsort(const double *x, int64_t n, int64_t *order);
 void rank_argsort_desc(const double *x, int64_t n, int64_t *order);
 
 /* Mid-ranks (1-based; tied values get the mean of the ranks they span), as
- * scipy.stats.rankdata(method='average'). */
-void rank_mid(const double *x, int64_t n, double *rank);
-
-/* Sizes of the groups of tied values (only groups larger than one are
- * written to tie_sizes, which needs room for n/2 entries); returns how many. */
-int64_t rank_ties(const double *x, const int64_t *order, int64_t n, int64_t *tie_sizes);
+ * scipy.stats.rankdata(method='average'). Returns the tie term
+ * sum over groups of tied values of (t^3 - t), which the tie corrections of
+ * rank tests and of Spearman's coefficient need (0 when there is no tie). */
+double rank_mid(const double *x, int64_t n, double *rank);
 
 #endif

@@ -276,30 +276,13 @@ wilcoxon_res_t wilcoxon_signed_rank(const double *d, int64_t n)
 		return res;
 	double *a = xmallocarray((size_t)n, sizeof *a);
 	double *r = xmallocarray((size_t)n, sizeof *r);
-	int64_t *o = xmallocarray((size_t)n, sizeof *o);
 	int64_t nzero = 0;
 	for (int64_t i = 0; i < n; i++) {
 		a[i] = fabs(d[i]);
 		nzero += d[i] == 0;
 	}
-	rank_argsort(a, n, o);
-	/* mid-ranks of |d| from the order, and the tie-correction sum */
-	double tiecorr = 0;
-	int64_t nties = 0;
-	for (int64_t i = 0; i < n;) {
-		int64_t j = i + 1;
-		while (j < n && a[o[j]] == a[o[i]])
-			j++;
-		double rk = 0.5 * (double)(i + 1 + j);
-		for (int64_t k = i; k < j; k++)
-			r[o[k]] = rk;
-		int64_t t = j - i;
-		if (t > 1) {
-			nties++;
-			tiecorr += (double)t * ((double)t * (double)t - 1);
-		}
-		i = j;
-	}
+	/* mid-ranks of |d|; tiecorr = sum of t^3 - t over tied groups */
+	double tiecorr = rank_mid(a, n, r);
 	/* Half-integer ranks: these sums are exact. */
 	double rplus = 0, rminus = 0, rzero = 0;
 	for (int64_t i = 0; i < n; i++) {
@@ -313,7 +296,7 @@ wilcoxon_res_t wilcoxon_signed_rank(const double *d, int64_t n)
 	rplus += rzero / 2.;
 	rminus += rzero / 2.;
 	res.stat = rplus < rminus ? rplus : rminus;
-	if (n <= 50 && nzero == 0 && nties == 0) {
+	if (n <= 50 && nzero == 0 && tiecorr == 0) {
 		/* Exact: number of subsets of {1..n} with each rank sum, in integers
 		 * (2^50 fits), so the tail sums are exact dyadic rationals. */
 		int64_t M = n * (n + 1) / 2;
@@ -351,7 +334,6 @@ wilcoxon_res_t wilcoxon_signed_rank(const double *d, int64_t n)
 	}
 	free(a);
 	free(r);
-	free(o);
 	return res;
 }
 
