@@ -11,6 +11,7 @@
 #include "groupby.h"
 #include "opt.h"
 #include "out.h"
+#include "rowstore.h"
 #include "stats.h"
 #include "tsv.h"
 #include "xalloc.h"
@@ -42,30 +43,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Row text lives in large chunks: one allocation per 64 MB, not per row. */
-#define CHUNK (64u << 20)
-typedef struct arena {
-	char **chunks;
-	size_t nchunks, left;
-	char *cur;
-} arena_t;
-
-static char *arena_copy(arena_t *a, const char *s, size_t n)
-{
-	if (a->left < n + 1) {
-		size_t sz = n + 1 > CHUNK ? n + 1 : CHUNK;
-		a->chunks = xreallocarray(a->chunks, a->nchunks + 1, sizeof *a->chunks);
-		a->cur = a->chunks[a->nchunks++] = xmalloc(sz);
-		a->left = sz;
-	}
-	char *d = a->cur;
-	memcpy(d, s, n);
-	d[n] = '\0';
-	a->cur += n + 1;
-	a->left -= n + 1;
-	return d;
-}
-
 static void run(const char *path, const char *pcol, const char *by, double alpha, int method,
 		const char *out)
 {
@@ -76,15 +53,13 @@ static void run(const char *path, const char *pcol, const char *by, double alpha
 			die("%s:1: the input already has a column '%s' (drop or rename it first)",
 			    tsv_name(t), t->names[i]);
 	groupby_t *g = groupby_new(t, by);
-	arena_t A = { 0 };
+	rowstore_t rs = { 0 };
 	int64_t n = 0, cap = 0;
-	char **line = NULL;
 	double *p = NULL;
 	int64_t *gid = NULL;
 	while (tsv_next(t)) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 65536;
-			line = xreallocarray(line, (size_t)cap, sizeof *line);
 			p = xreallocarray(p, (size_t)cap, sizeof *p);
 			gid = xreallocarray(gid, (size_t)cap, sizeof *gid);
 		}
@@ -93,13 +68,7 @@ static void run(const char *path, const char *pcol, const char *by, double alpha
 			tsv_die(t, cp, "\"%s\" is not a p-value in [0, 1]", tsv_str(t, cp));
 		p[n] = v;
 		gid[n] = groupby_row(g, t);
-		/* The fields are contiguous in the reader's buffer, split by NULs
-		 * where the tabs were: copy the span and put the tabs back. */
-		const char *first = t->f[0], *last = t->f[t->ncol - 1];
-		size_t len = (size_t)(last - first) + strlen(last);
-		char *d = line[n] = arena_copy(&A, first, len);
-		for (int i = 1; i < t->ncol; i++)
-			d[t->f[i] - first - 1] = '\t';
+		rowstore_add(&rs, t);
 		n++;
 	}
 
@@ -136,14 +105,10 @@ static void run(const char *path, const char *pcol, const char *by, double alpha
 	free(rows);
 
 	wr_t *w = wr_open(out, 0);
-	for (int i = 0; i < t->ncol; i++) {
-		if (i)
-			wr_putc(w, '\t');
-		wr_puts(w, t->names[i]);
-	}
+	tsv_write_header(w, t);
 	wr_puts(w, "\tq\tsignificant\n");
 	for (int64_t i = 0; i < n; i++) {
-		wr_puts(w, line[i]);
+		wr_puts(w, rs.line[i]);
 		if (isnan(q[i])) {
 			wr_puts(w, "\tNA\tNA\n");
 			continue;
@@ -153,10 +118,7 @@ static void run(const char *path, const char *pcol, const char *by, double alpha
 		wr_puts(w, q[i] <= alpha ? "\t1\n" : "\t0\n");
 	}
 	wr_close(w);
-	for (size_t c = 0; c < A.nchunks; c++)
-		free(A.chunks[c]);
-	free(A.chunks);
-	free(line);
+	rowstore_free(&rs);
 	free(p);
 	free(q);
 	groupby_free(g);
