@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "err.h"
 #include "groupby.h"
@@ -17,6 +16,7 @@
 #include "stats.h"
 #include "strtab.h"
 #include "tsv.h"
+#include "tsvlabel.h"
 #include "xalloc.h"
 
 static const char usage[] =
@@ -92,16 +92,6 @@ typedef struct rows {
 	int64_t skipped;  /* NA scores */
 } rows_t;
 
-static int parse_label(const tsv_t *t, int col)
-{
-	const char *s = tsv_str(t, col);
-	if (strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0)
-		return 1;
-	if (strcmp(s, "0") == 0 || strcasecmp(s, "false") == 0)
-		return 0;
-	tsv_die(t, col, "\"%.60s\" is not a label (1/0 or true/false)", s);
-}
-
 static void read_rows(tsv_t *t, const conf_t *c, groupby_t *g, rows_t *R)
 {
 	int cs = tsv_col(t, c->score), cl = tsv_col(t, c->label);
@@ -115,12 +105,12 @@ static void read_rows(tsv_t *t, const conf_t *c, groupby_t *g, rows_t *R)
 		if (!tsv_num_na(t, cs, &v)) {
 			R->skipped++;
 			/* still check the label: a bad label is bad data either way */
-			parse_label(t, cl);
+			tsv_label(t, cl);
 			continue;
 		}
 		if (!isfinite(v))
 			tsv_die(t, cs, "\"%s\" is not a finite number", tsv_str(t, cs));
-		int y = parse_label(t, cl);
+		int y = tsv_label(t, cl);
 		if (R->n == R->cap) {
 			R->cap = R->cap ? 2 * R->cap : 4096;
 			R->score = xreallocarray(R->score, (size_t)R->cap, sizeof *R->score);
