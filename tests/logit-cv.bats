@@ -40,7 +40,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.model_selection import GroupKFold
 from sklearn.metrics import roc_auc_score, average_precision_score
 warnings.simplefilter("ignore")
-d = pd.read_csv("d.tsv", sep="\t")
+d = pd.read_csv("d.tsv", sep="\t", float_precision="round_trip")
 def check(out, folds, K, sets, C, cw):
     o = pd.read_csv(out, sep="\t").set_index("set")
     f = pd.read_csv(folds, sep="\t").set_index("group").fold
