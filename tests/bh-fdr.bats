@@ -139,3 +139,18 @@ PY
 	run ak bh-fdr --p p --alpha 0
 	assert_failure 2
 }
+
+@test "-o to a FIFO writes through it and leaves it a FIFO (no rename over a device)" {
+	printf 'p\n0.5\n' > p.tsv
+	mkfifo out.fifo
+	# the reader gives up after 10 s, so a regression fails instead of hanging
+	timeout 10 cat out.fifo > got.txt &
+	run ak bh-fdr --p p -o out.fifo p.tsv
+	assert_success
+	[ -p out.fifo ]
+	# unblock the reader if nothing opened the FIFO, then collect it
+	[ -s got.txt ] || (exec 3> out.fifo) 2>/dev/null || true
+	wait
+	run cat got.txt
+	assert_line --index 1 "0.5	0.5	0"
+}
