@@ -39,8 +39,13 @@ static double pairwise(const double *a, int64_t n)
 
 double sum_pairwise(const double *x, int64_t n)
 {
-	/* add.reduce starts from the identity 0.0 and adds the pairwise sum. */
-	return 0.0 + pairwise(x, n);
+	/* add.reduce starts from the identity 0.0; its iterator hands the inner
+	 * loop at most one buffer (8192 elements) at a time, and each piece is
+	 * summed pairwise and added to the running total. */
+	double res = 0.0;
+	for (int64_t i = 0; i < n; i += 8192)
+		res += pairwise(x + i, n - i < 8192 ? n - i : 8192);
+	return res;
 }
 
 double mean_np(const double *x, int64_t n)

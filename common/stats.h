@@ -11,8 +11,8 @@
 /* ---- sums and moments ---- */
 
 /* Sum exactly as numpy's add.reduce does for a contiguous float64 array
- * (pairwise summation, 8-way unrolled blocks of 128), so that means and
- * variances agree with numpy/scipy bit for bit. */
+ * (pieces of 8192 elements, each summed pairwise in 8-way unrolled blocks of
+ * 128), so that means and variances agree with numpy/scipy bit for bit. */
 double sum_pairwise(const double *x, int64_t n);
 /* np.mean(x) */
 double mean_np(const double *x, int64_t n);

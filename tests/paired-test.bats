@@ -103,10 +103,12 @@ for i, (n, shift) in enumerate(specs):
 pd.DataFrame(rows, columns=["g", "a", "b"]).to_csv("tail.tsv", sep="\t", index=False)
 out = subprocess.run("paired-test --a a --b b --by g tail.tsv", shell=True, capture_output=True,
                      text=True, check=True).stdout
-o = pd.read_csv(io.StringIO(out), sep="\t")
+o = pd.read_csv(io.StringIO(out), sep="\t", float_precision="round_trip")
 d = pd.DataFrame(rows, columns=["g", "a", "b"]).astype({"a": float, "b": float})
 for r in o.itertuples():
     g = d[d.g == r.g]
+    # numpy's pairwise summation, also across its recursive halving (n > 128)
+    assert r.mean_a == np.mean(g.a.to_numpy()) and r.mean_diff == np.mean(g.a.to_numpy() - g.b.to_numpy()), r.g
     t = stats.ttest_rel(g.a, g.b)
     w = stats.wilcoxon(g.a, g.b, zero_method="zsplit")
     assert abs(r.t_p - t.pvalue) <= 1e-9 * t.pvalue, (r.g, r.t_p, t.pvalue)
