@@ -134,3 +134,71 @@ print('ok')"
 	run ak logit-cv --label y --group g --set a=x --C 0
 	assert_failure 2
 }
+
+# Real data: papalexi2021 co-expression between all ordered pairs of its 299
+# genes, gene-level mean and dropout as covariates, TRRUST + DoRothEA edges
+# as labels. residualize is checked against numpy lstsq and logit-cv against
+# scikit-learn, both on the folds the filters report.
+@test "real data (papalexi2021, TRRUST, DoRothEA): residualize vs numpy, logit-cv vs scikit-learn" {
+	need_data papalexi2021/counts.mtx.gz papalexi2021/genes.txt trrust_v2_human.tsv.gz dorothea_hs_ABC.tsv.gz
+	need_py sklearn
+	"$PY" - "$DATA" <<'PY'
+import sys, gzip, numpy as np, pandas as pd, scipy.io
+D = sys.argv[1]
+genes = open(f"{D}/papalexi2021/genes.txt").read().split()
+m = scipy.io.mmread(gzip.open(f"{D}/papalexi2021/counts.mtx.gz")).tocsr().astype(float)
+lib = np.asarray(m.sum(0)).ravel()
+x = np.log1p(m.multiply(1e4 / lib).toarray())
+mean, drop = x.mean(1), (m.toarray() == 0).mean(1)
+c = np.corrcoef(x)
+tr = pd.read_csv(f"{D}/trrust_v2_human.tsv.gz", sep="\t", header=None, usecols=[0, 1], names=["a", "b"])
+do = pd.read_csv(f"{D}/dorothea_hs_ABC.tsv.gz", sep="\t")
+E = set(zip(tr.a, tr.b)) | set(zip(do.tf, do.target))
+n = len(genes)
+i, j = np.where(~np.eye(n, dtype=bool))
+df = pd.DataFrame({"from": np.array(genes)[i], "to": np.array(genes)[j], "coexpr": c[i, j],
+                   "mean_from": mean[i], "mean_to": mean[j], "drop_from": drop[i], "drop_to": drop[j]})
+df["label"] = [int((a, b) in E) for a, b in zip(df["from"], df["to"])]
+df = df.fillna({"coexpr": 0.0})
+assert df.label.sum() >= 10, df.label.sum()
+df.to_csv("pairs.tsv", sep="\t", index=False, float_format="%.17g")
+PY
+	ak residualize --y coexpr --x mean_from,mean_to,drop_from,drop_to --group from pairs.tsv > res.tsv 2>/dev/null
+	ak logit-cv --label label --group from --set base=mean_from,mean_to,drop_from,drop_to \
+		--set coexpr=mean_from,mean_to,drop_from,drop_to,coexpr --folds-out folds.tsv pairs.tsv > cv.tsv
+	run "$PY" - <<'PY'
+import warnings, numpy as np, pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.metrics import roc_auc_score
+warnings.simplefilter("ignore")
+r = pd.read_csv("res.tsv", sep="\t", float_precision="round_trip")
+X = r[["mean_from", "mean_to", "drop_from", "drop_to"]].to_numpy()
+worst = 0
+for k in range(5):
+    tr, te = (r.fold != k).to_numpy(), (r.fold == k).to_numpy()
+    mu, sd = X[tr].mean(0), X[tr].std(0)
+    b = np.linalg.lstsq(np.c_[np.ones(tr.sum()), (X[tr] - mu) / sd], r.coexpr[tr], rcond=None)[0]
+    pred = np.c_[np.ones(te.sum()), (X[te] - mu) / sd] @ b
+    worst = max(worst, np.max(np.abs(pred - r.fitted[te])))
+assert worst < 1e-10, worst
+assert (r.groupby("from").fold.nunique() == 1).all()
+o = pd.read_csv("cv.tsv", sep="\t", float_precision="round_trip").set_index("set")
+f = pd.read_csv("folds.tsv", sep="\t").set_index("group").fold
+fold = r["from"].map(f).to_numpy()
+base = None
+for name, cols in {"base": ["mean_from", "mean_to", "drop_from", "drop_to"],
+                   "coexpr": ["mean_from", "mean_to", "drop_from", "drop_to", "coexpr"]}.items():
+    pred = np.empty(len(r))
+    for k in range(5):
+        tr, te = fold != k, fold == k
+        sc = StandardScaler().fit(r.loc[tr, cols])
+        mdl = LogisticRegression(C=1.0, tol=1e-12, max_iter=100000).fit(sc.transform(r.loc[tr, cols]), r.label[tr])
+        pred[te] = mdl.decision_function(sc.transform(r.loc[te, cols]))
+    a = roc_auc_score(r.label, pred)
+    assert abs(o.loc[name, "auroc"] - a) < 1e-4, (name, o.loc[name, "auroc"], a)
+print("ok", worst, dict(o.auroc))
+PY
+	assert_success
+	assert_output --partial "ok"
+}
