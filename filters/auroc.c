@@ -361,7 +361,11 @@ int main(int argc, char **argv)
 		case OPT_PAT:
 			if (c.npat == MAX_PAT)
 				die_usage("--precision-at: at most %d values", MAX_PAT);
-			c.pat[c.npat++] = opt_int(optarg, "--precision-at", 1, INT64_MAX);
+			c.pat[c.npat] = opt_int(optarg, "--precision-at", 1, INT64_MAX);
+			for (int k = 0; k < c.npat; k++)
+				if (c.pat[k] == c.pat[c.npat])
+					die_usage("--precision-at: %s given twice", optarg);
+			c.npat++;
 			break;
 		case OPT_BOOT: c.boot = opt_int(optarg, "--bootstrap", 1, 100000000); break;
 		case OPT_BOOTBY: c.bootby = optarg; break;

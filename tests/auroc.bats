@@ -253,4 +253,7 @@ PY
 	assert_output --partial "--bootstrap-by needs --bootstrap"
 	run ak auroc --score s --label y --ci-level 1.5 --bootstrap 10
 	assert_failure 2
+	run ak auroc --score s --label y --precision-at 5 --precision-at 5
+	assert_failure 2
+	assert_output --partial "--precision-at: 5 given twice"
 }
