@@ -81,6 +81,10 @@ typedef struct {
 	/* (x, y) -> index of the first reference row holding that edge, among
 	 * the rows kept for their carried values. */
 	pairset_t *edges;
+	/* Per reference id: 1 = source of some edge, 2 = target of some edge.
+	 * Most pairs are not edges, and most genes of a regulatory network
+	 * are never a source: this answers them without touching the table. */
+	unsigned char *role;
 	int ncarry;
 	char **carry_names;   /* output column names */
 	int64_t *carry_off;   /* kept row k, column j: offset in carry_buf */
@@ -149,6 +153,14 @@ static ref_t *ref_load(const char *path, const char *cols, int noheader, int und
 		carry_store(r, t, cc, r->kept);
 		r->kept++;
 	}
+	int64_t nid = strtab_size(r->ids);
+	r->role = xcalloc((size_t)(nid ? nid : 1), 1);
+	size_t it = 0;
+	uint32_t x, y;
+	while (pairset_next(r->edges, &it, &x, &y, NULL)) {
+		r->role[x] |= 1;
+		r->role[y] |= 2;
+	}
 	if (pairset_size(r->edges) == 0)
 		die("%s: no reference edges (%lld data rows%s)", r->name, (long long)r->rows,
 		    r->empty ? ", all with an empty id" : "");
@@ -172,6 +184,7 @@ static void ref_free(ref_t *r)
 	free(r->carry_buf);
 	strtab_free(r->ids);
 	pairset_free(r->edges);
+	free(r->role);
 	free((char *)r->name);
 	free(r);
 }
@@ -267,6 +280,7 @@ typedef struct {
 	int64_t *off;      /* gene g's reference ids: ids[off[g] .. off[g] + cnt[g]) */
 	int32_t *cnt;
 	char *mapped;
+	unsigned char *role; /* union of its reference ids' roles */
 	int64_t *erow;     /* embedding row, or -1 */
 	uint32_t *ids;
 	int64_t nids, capids;
@@ -297,6 +311,7 @@ static void genes_free(genes_t *g)
 	free(g->off);
 	free(g->cnt);
 	free(g->mapped);
+	free(g->role);
 	free(g->erow);
 	free(g->ids);
 	free(g);
@@ -328,6 +343,7 @@ static int64_t gene_get(genes_t *g, const char *s, size_t len)
 		g->off = xreallocarray(g->off, (size_t)g->cap, sizeof *g->off);
 		g->cnt = xreallocarray(g->cnt, (size_t)g->cap, sizeof *g->cnt);
 		g->mapped = xreallocarray(g->mapped, (size_t)g->cap, 1);
+		g->role = xreallocarray(g->role, (size_t)g->cap, 1);
 		g->erow = xreallocarray(g->erow, (size_t)g->cap, sizeof *g->erow);
 	}
 	g->n++;
@@ -360,6 +376,9 @@ static int64_t gene_get(genes_t *g, const char *s, size_t len)
 		}
 	}
 	g->cnt[id] = (int32_t)(g->nids - g->off[id]);
+	g->role[id] = 0;
+	for (int64_t i = g->off[id]; i < g->nids; i++)
+		g->role[id] |= g->ref->role[g->ids[i]];
 	return id;
 }
 
@@ -370,6 +389,8 @@ static int64_t pair_lookup(const genes_t *g, int64_t a, int64_t b)
 	const uint32_t *xa = g->ids + g->off[a], *xb = g->ids + g->off[b];
 	int32_t na = g->cnt[a], nb = g->cnt[b];
 	int64_t best = -1, k;
+	if (!(g->role[a] & 1) || !(g->role[b] & 2))
+		return -1;
 	for (int32_t i = 0; i < na; i++)
 		for (int32_t j = 0; j < nb; j++)
 			if (pairset_get(g->ref->edges, xa[i], xb[j], &k) && (best < 0 || k < best))
@@ -417,20 +438,25 @@ static int pairs_next(pairs_t *p)
 	p->line = rd_line(p->t->rd, &p->len);
 	if (!p->line)
 		return 0;
-	const char *s = p->line, *end = p->line + p->len;
+	/* One pass over the bytes: fields are short, a call per field costs
+	 * more than the scan. */
+	const char *s = p->line, *start = s, *end = p->line + p->len;
 	int n = 0, ncol = p->t->ncol;
-	for (;;) {
-		const char *tab = memchr(s, '\t', (size_t)(end - s));
-		const char *e = tab ? tab : end;
+	for (; s < end; s++) {
+		if (*s != '\t')
+			continue;
 		if (n < ncol) {
-			p->fs[n] = s;
-			p->fl[n] = (size_t)(e - s);
+			p->fs[n] = start;
+			p->fl[n] = (size_t)(s - start);
 		}
 		n++;
-		if (!tab)
-			break;
-		s = tab + 1;
+		start = s + 1;
 	}
+	if (n < ncol) {
+		p->fs[n] = start;
+		p->fl[n] = (size_t)(end - start);
+	}
+	n++;
 	if (n != ncol)
 		die("%s:%lld: expected %d fields, found %d", tsv_name(p->t),
 		    (long long)tsv_line(p->t), ncol, n);

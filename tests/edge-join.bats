@@ -111,7 +111,7 @@ def compare(out, pairs, best, ref, carry):
     for src, dst in carry:
         want = best.map(byrow[src]).fillna("")
         assert (o[dst] == want).all(), (dst, o[o[dst] != want].head())
-    print("ok", int(exp_in.sum()), len(o))
+    print("labels checked:", int(exp_in.sum()), "of", len(o), "in the reference")
 '
 
 @test "edge-join --help prints usage and exits 0; usage errors exit 2" {
