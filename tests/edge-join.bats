@@ -153,10 +153,15 @@ compare('out3.tsv', pairs, best, ref, [('mode', 'mode')])
 assert (rd('out1.tsv')['in_ref'] == rd('out2.tsv')['in_ref']).all()
 "
 	assert_success
-	assert_output --partial "ok"
-	# header line and a damaged id matched only by itself
+	assert_output --partial "labels checked"
 	run head -1 out1.tsv
 	assert_output "$(printf 'from\tto\tlayer\tmodel\tin_ref\tref_3\tref_4')"
+	# a damaged id matches only itself
+	printf 'Sep-07\t1-Mar\tUnknown\nSEPT7\tNA\tActivation\n' > dref.tsv
+	printf 'from\tto\nSep-07\t1-Mar\nSEPT7\t1-Mar\nSep-07\tMARCH1\n' > damaged.tsv
+	run --separate-stderr ak edge-join --ref dref.tsv --no-header --carry 3 damaged.tsv
+	assert_success
+	assert_output "$(printf 'from\tto\tin_ref\tref_3\nSep-07\t1-Mar\t1\tUnknown\nSEPT7\t1-Mar\t0\t\nSep-07\tMARCH1\t0\t')"
 }
 
 @test "edge-join --undirected: an edge matches both orientations, carried row = first in the file" {
