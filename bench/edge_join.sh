@@ -22,7 +22,7 @@ cd "$work"
 # random, in 8 groups (layers), like a stack of top-K tables.
 zcat "$REF" | awk -F'\t' 'NR > 1 { print $1 "\t" $3 }' > edges.tsv
 cut -f1 edges.tsv > g; cut -f2 edges.tsv >> g; sort -u g > vocab.txt; rm g
-nice awk -v n="$N" 'BEGIN { srand(42) }
+nice awk -v n="$N" 'BEGIN { srand(42); ne = 0; ng = 0 }
 	FILENAME == ARGV[1] { ea[ne] = $1; eb[ne++] = $2; next }
 	{ g[ng++] = $1 }
 	END {

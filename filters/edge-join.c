@@ -88,6 +88,7 @@ typedef struct {
 	int ncarry;
 	char **carry_names;   /* output column names */
 	int64_t *carry_off;   /* kept row k, column j: offset in carry_buf */
+	size_t carry_rows;    /* rows carry_off has room for */
 	char *carry_buf;
 	size_t carry_len, carry_cap;
 	int64_t kept, rows, dups, empty;
@@ -97,8 +98,11 @@ static void carry_store(ref_t *r, const tsv_t *t, const int *cc, int64_t k)
 {
 	if (!r->ncarry)
 		return;
-	r->carry_off = xreallocarray(r->carry_off, xmul((size_t)k + 1, (size_t)r->ncarry),
-				     sizeof *r->carry_off);
+	if ((size_t)k >= r->carry_rows) {
+		r->carry_rows = r->carry_rows ? 2 * r->carry_rows : 1024;
+		r->carry_off = xreallocarray(r->carry_off, xmul(r->carry_rows, (size_t)r->ncarry),
+					     sizeof *r->carry_off);
+	}
 	for (int j = 0; j < r->ncarry; j++) {
 		const char *s = tsv_str(t, cc[j]);
 		size_t n = strlen(s) + 1;
