@@ -38,18 +38,21 @@ nice gzip -1 -c pairs.tsv > pairs.tsv.gz
 echo "pairs: $N rows, $(du -m pairs.tsv | cut -f1) MB plain, $(du -m pairs.tsv.gz | cut -f1) MB gzip;" \
 	"reference: DoRothEA A-C, $(wc -l < edges.tsv) edges; vocabulary $(wc -l < vocab.txt) genes"
 
-secs() { # run a command under nice, print its wall seconds
-	local t0 t1
-	t0=$(date +%s.%N)
-	nice "$@"
-	t1=$(date +%s.%N)
-	echo "$t1 - $t0" | bc -l
+# Run a command under nice; append "name wall_seconds cpu_seconds" to times.txt.
+# CPU time (user + sys) is what the program needed; wall time includes the
+# waiting that a loaded machine adds.
+run() {
+	local name=$1
+	shift
+	/usr/bin/time -f "%e %U %S" -o t.txt nice sh -c "$*"
+	awk -v n="$name" '{ printf "%s %s %.2f\n", n, $1, $2 + $3 }' t.txt >> times.txt
 }
-label=(--ref "$REF" --ref-cols tf,target --carry confidence,mor)
-t_plain=$(secs sh -c "'$BIN/edge-join' ${label[*]} pairs.tsv > /dev/null")
-t_gz=$(secs sh -c "'$BIN/edge-join' ${label[*]} pairs.tsv.gz > /dev/null")
-t_sum=$(secs sh -c "'$BIN/edge-join' --summary --by layer --vocab vocab.txt --ref '$REF' --ref-cols tf,target pairs.tsv > /dev/null")
-t_gzread=$(secs sh -c "zcat pairs.tsv.gz > /dev/null")
+: > times.txt
+label="--ref '$REF' --ref-cols tf,target --carry confidence,mor"
+run plain "'$BIN/edge-join' $label pairs.tsv > /dev/null"
+run gzip "'$BIN/edge-join' $label pairs.tsv.gz > /dev/null"
+run zcat "zcat pairs.tsv.gz > /dev/null"
+run summary "'$BIN/edge-join' --summary --by layer --vocab vocab.txt --ref '$REF' --ref-cols tf,target pairs.tsv > /dev/null"
 
 cat > merge.py <<'PY'
 import sys, time
@@ -65,18 +68,24 @@ m = m.drop(columns=["tf", "target"])
 t2 = time.time()
 m.to_csv(sys.stdout, sep="\t", index=False)
 t3 = time.time()
-print("%.3f %.3f %.3f" % (t1 - t0, t2 - t1, t3 - t2), file=sys.stderr)
+print("%.2f %.2f %.2f" % (t1 - t0, t2 - t1, t3 - t2), file=sys.stderr)
 PY
-t_pd=$(secs sh -c "$PY merge.py '$REF' pairs.tsv > /dev/null 2> pd.txt")
-read -r pd_read pd_merge pd_write < pd.txt
+run pandas "$PY merge.py '$REF' pairs.tsv > /dev/null 2> pd.txt"
 
-rate() { echo "$N / $1 / 1000000" | bc -l | xargs printf '%.2f'; }
-printf '\n%-44s %9s %12s\n' "run (nice, $(nproc) cores, shared machine)" "seconds" "Mpairs/s"
-printf '%-44s %9.2f %12s\n' "edge-join label, plain input" "$t_plain" "$(rate "$t_plain")"
-printf '%-44s %9.2f %12s\n' "edge-join label, gzipped input" "$t_gz" "$(rate "$t_gz")"
-printf '%-44s %9.2f %12s\n' "  (zcat alone, the decompression floor)" "$t_gzread" "$(rate "$t_gzread")"
-printf '%-44s %9.2f %12s\n' "edge-join --summary --by layer, plain" "$t_sum" "$(rate "$t_sum")"
-printf '%-44s %9.2f %12s\n' "pandas read + merge + write, plain" "$t_pd" "$(rate "$t_pd")"
-printf '%-44s %9s %12s\n' "  of which read / merge / write" "$pd_read / $pd_merge / $pd_write" ""
-printf 'ratio pandas / edge-join (plain): %.1fx; merge step alone / edge-join: %.1fx\n' \
-	"$(echo "$t_pd / $t_plain" | bc -l)" "$(echo "$pd_merge / $t_plain" | bc -l)"
+awk -v n="$N" -v cores="$(nproc)" -v pd="$(cat pd.txt)" '
+	{ wall[$1] = $2; cpu[$1] = $3 }
+	function row(label, k) {
+		printf "%-40s %8.2f %8.2f %10.2f %10.2f\n", label, wall[k], cpu[k], n / wall[k] / 1e6, n / cpu[k] / 1e6
+	}
+	END {
+		printf "\n%-40s %8s %8s %10s %10s\n", "run (nice; " cores " cores shared with other jobs)", "wall s", "cpu s", "Mpairs/s", "Mp/cpu-s"
+		row("edge-join label, plain input", "plain")
+		row("edge-join label, gzipped input", "gzip")
+		row("  zcat alone (decompression floor)", "zcat")
+		row("edge-join --summary --by layer, plain", "summary")
+		row("pandas read + merge + write, plain", "pandas")
+		split(pd, t, " ")
+		printf "  pandas read %s s, merge %s s, write %s s (wall)\n", t[1], t[2], t[3]
+		printf "pandas / edge-join, plain input: %.1fx wall, %.1fx cpu; the merge step alone: %.1fx wall\n",
+			wall["pandas"] / wall["plain"], cpu["pandas"] / cpu["plain"], t[2] / wall["plain"]
+	}' times.txt

@@ -19,7 +19,7 @@ idmap_t *idmap_read(const char *path, const char *cols)
 	m->from = strtab_new();
 	m->to = strtab_new();
 	/* (from, to) rows in file order, duplicates dropped. */
-	pairset_t *seen = pairset_new(0);
+	pairset_t *seen = pairset_new_keys(0);
 	int64_t n = 0, cap = 1024;
 	int64_t *fr = xmallocarray((size_t)cap, sizeof *fr), *to = xmallocarray((size_t)cap, sizeof *to);
 	while (tsv_next(t)) {

@@ -30,23 +30,26 @@ static inline uint64_t mix(uint64_t x)
 	return x;
 }
 
-static void alloc_table(pairset_t *s, uint64_t slots)
+static void alloc_table(pairset_t *s, uint64_t slots, int with_values)
 {
 	s->key = xmallocarray(slots, sizeof *s->key);
-	s->val = xmallocarray(slots, sizeof *s->val);
+	s->val = with_values ? xmallocarray(slots, sizeof *s->val) : NULL;
 	memset(s->key, 0xff, slots * sizeof *s->key);
 	s->mask = slots - 1;
 }
 
-pairset_t *pairset_new(size_t hint)
+static pairset_t *new_set(size_t hint, int with_values)
 {
 	pairset_t *s = xcalloc(1, sizeof *s);
 	uint64_t slots = 64;
 	while (slots / 2 < hint)
 		slots *= 2;
-	alloc_table(s, slots);
+	alloc_table(s, slots, with_values);
 	return s;
 }
+
+pairset_t *pairset_new(size_t hint) { return new_set(hint, 1); }
+pairset_t *pairset_new_keys(size_t hint) { return new_set(hint, 0); }
 
 void pairset_free(pairset_t *s)
 {
@@ -69,7 +72,7 @@ static void grow(pairset_t *s)
 {
 	uint64_t *ok = s->key, omask = s->mask;
 	int64_t *ov = s->val;
-	alloc_table(s, (omask + 1) * 2);
+	alloc_table(s, (omask + 1) * 2, ov != NULL);
 	for (uint64_t i = 0; i <= omask; i++) {
 		if (ok[i] == EMPTY)
 			continue;
@@ -77,7 +80,8 @@ static void grow(pairset_t *s)
 		while (s->key[h] != EMPTY)
 			h = (h + 1) & s->mask;
 		s->key[h] = ok[i];
-		s->val[h] = ov[i];
+		if (ov)
+			s->val[h] = ov[i];
 	}
 	free(ok);
 	free(ov);
@@ -96,7 +100,8 @@ int pairset_add(pairset_t *s, uint32_t a, uint32_t b, int64_t v)
 		h = (h + 1) & s->mask;
 	}
 	s->key[h] = k;
-	s->val[h] = v;
+	if (s->val)
+		s->val[h] = v;
 	/* Keep the load at most 1/2: short probe sequences on misses, which
 	 * are the common case when labelling pairs against a sparse network. */
 	if ((uint64_t)++s->n * 2 > s->mask)
@@ -110,7 +115,7 @@ int pairset_get(const pairset_t *s, uint32_t a, uint32_t b, int64_t *v)
 	for (;;) {
 		if (s->key[h] == k) {
 			if (v)
-				*v = s->val[h];
+				*v = s->val ? s->val[h] : 0;
 			return 1;
 		}
 		if (s->key[h] == EMPTY)
@@ -127,7 +132,7 @@ int pairset_next(const pairset_t *s, size_t *pos, uint32_t *a, uint32_t *b, int6
 		*a = (uint32_t)(s->key[i] >> 32);
 		*b = (uint32_t)s->key[i];
 		if (v)
-			*v = s->val[i];
+			*v = s->val ? s->val[i] : 0;
 		*pos = i + 1;
 		return 1;
 	}

@@ -13,6 +13,8 @@ typedef struct pairset pairset_t;
 
 /* hint: expected number of pairs (0 is fine); the table grows as needed. */
 pairset_t *pairset_new(size_t hint);
+/* A set without values (half the memory): pairset_get then reports 0. */
+pairset_t *pairset_new_keys(size_t hint);
 void pairset_free(pairset_t *s);
 int64_t pairset_size(const pairset_t *s);
 /* Empty the set, keeping its memory. */

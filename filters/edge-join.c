@@ -21,6 +21,7 @@
 #include "mat.h"
 #include "out.h"
 #include "pairset.h"
+#include "radix.h"
 #include "strtab.h"
 #include "tsv.h"
 #include "xalloc.h"
@@ -528,12 +529,33 @@ static void run_label(pairs_t *p, genes_t *g, const ref_t *r, const emb_t *e, wr
 
 /* ---------------------------------------------------------------- summary mode */
 
+/* A group's non-self pairs as packed keys a * n + b, repeats included; they
+ * are sorted and deduplicated once the input has ended. */
 typedef struct {
-	pairset_t *seen;
+	uint64_t *key;
+	size_t nkey, capkey;
 	int64_t npairs, nmapped, nin;
-	double *cos;
-	int64_t ncos, capcos;
 } group_t;
+
+/* Sort and deduplicate the group's pairs, then count them; the cosines of
+ * the distinct pairs with vectors go to cos (room for all pairs). */
+static void group_finish(group_t *G, const genes_t *g, const emb_t *e, double *cos, int64_t *ncos)
+{
+	uint64_t n = (uint64_t)g->n;
+	radix_sort_u64(G->key, G->nkey, n * n - 1);
+	G->nkey = uniq_u64(G->key, G->nkey);
+	G->npairs = (int64_t)G->nkey;
+	*ncos = 0;
+	for (size_t i = 0; i < G->nkey; i++) {
+		int64_t a = (int64_t)(G->key[i] / n), b = (int64_t)(G->key[i] % n);
+		if (g->mapped[a] && g->mapped[b]) {
+			G->nmapped++;
+			G->nin += pair_lookup(g, a, b) >= 0;
+		}
+		if (e && g->erow[a] >= 0 && g->erow[b] >= 0)
+			cos[(*ncos)++] = emb_cos(e, g->erow[a], g->erow[b]);
+	}
+}
 
 /* Ordered vocabulary pairs (a, b), a != b, both mapped, with some mapped
  * combination a reference edge. Found from the edges, expanded back to the
@@ -554,7 +576,7 @@ static int64_t count_ref_pairs(const genes_t *g)
 	for (int64_t i = 0; i < g->n; i++)
 		for (int32_t j = 0; j < g->cnt[i]; j++)
 			inv[pos[g->ids[g->off[i] + j]]++] = (uint32_t)i;
-	pairset_t *hit = pairset_new(0);
+	pairset_t *hit = pairset_new_keys(0);
 	size_t it = 0;
 	uint32_t x, y;
 	while (pairset_next(g->ref->edges, &it, &x, &y, NULL))
@@ -623,9 +645,7 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 	size_t kcap = 256;
 	char *key = xmalloc(kcap);
 	if (!p->nby) {
-		strtab_put(keys, "", 0, NULL);
 		gr = xcalloc(1, sizeof *gr);
-		gr[0].seen = pairset_new(0);
 		ngr = capgr = 1;
 	}
 	while (pairs_next(p)) {
@@ -650,8 +670,7 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 					capgr = capgr ? 2 * capgr : 16;
 					gr = xreallocarray(gr, (size_t)capgr, sizeof *gr);
 				}
-				memset(&gr[ngr], 0, sizeof *gr);
-				gr[ngr++].seen = pairset_new(0);
+				memset(&gr[ngr++], 0, sizeof *gr);
 			}
 		}
 		int64_t ab[2];
@@ -664,21 +683,18 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 				    (int)(p->fl[c] > 100 ? 100 : p->fl[c]), p->fs[c], vocab_path);
 		}
 		group_t *G = &gr[gi];
-		if (ab[0] == ab[1] || !pairset_add(G->seen, (uint32_t)ab[0], (uint32_t)ab[1], 0))
-			continue; /* self pair, or seen before in this group */
-		G->npairs++;
-		if (g->mapped[ab[0]] && g->mapped[ab[1]]) {
-			G->nmapped++;
-			G->nin += pair_lookup(g, ab[0], ab[1]) >= 0;
+		if (ab[0] == ab[1])
+			continue;
+		if (G->nkey == G->capkey) {
+			G->capkey = G->capkey ? 2 * G->capkey : 256;
+			G->key = xreallocarray(G->key, G->capkey, sizeof *G->key);
 		}
-		if (e && g->erow[ab[0]] >= 0 && g->erow[ab[1]] >= 0) {
-			if (G->ncos == G->capcos) {
-				G->capcos = G->capcos ? 2 * G->capcos : 64;
-				G->cos = xreallocarray(G->cos, (size_t)G->capcos, sizeof *G->cos);
-			}
-			G->cos[G->ncos++] = emb_cos(e, g->erow[ab[0]], g->erow[ab[1]]);
-		}
+		G->key[G->nkey++] = (uint64_t)ab[0] * (uint64_t)g->n + (uint64_t)ab[1];
 	}
+	size_t maxkey = 0;
+	for (int64_t i = 0; i < ngr; i++)
+		maxkey = gr[i].nkey > maxkey ? gr[i].nkey : maxkey;
+	double *cos = e ? xmallocarray(maxkey ? maxkey : 1, sizeof *cos) : NULL;
 	for (int j = 0; j < p->nby; j++) {
 		wr_puts(w, p->t->names[p->by[j]]);
 		wr_putc(w, '\t');
@@ -689,6 +705,8 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 	wr_putc(w, '\n');
 	for (int64_t i = 0; i < ngr; i++) {
 		group_t *G = &gr[i];
+		int64_t ncos = 0;
+		group_finish(G, g, e, cos, &ncos);
 		/* The group's pairs against all other ordered pairs of the mapped
 		 * vocabulary: [[in ref, not], [other in ref, other not]]. */
 		int64_t a = G->nin, b = G->nmapped - G->nin, c = R - a;
@@ -712,14 +730,14 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 		wr_f64(w, fisher_greater(a, b, c, d));
 		if (e) {
 			wr_putc(w, '\t');
-			wr_f64(w, median(G->cos, G->ncos));
+			wr_f64(w, median(cos, ncos));
 			wr_putc(w, '\t');
 			wr_f64(w, bg);
 		}
 		wr_putc(w, '\n');
-		pairset_free(G->seen);
-		free(G->cos);
+		free(G->key);
 	}
+	free(cos);
 	free(gr);
 	free(key);
 	strtab_free(keys);

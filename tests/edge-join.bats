@@ -685,6 +685,24 @@ for r in s.itertuples():
 	assert_line --index 1 --regexp "	0	0	nan	1$"
 }
 
+@test "edge-join --summary robustness: interleaved groups, shuffled rows, repeats and CRLF give the same rows" {
+	gen_small
+	ak edge-join --summary --by layer,model --vocab vocab.txt --ref ref.tsv --no-header pairs.tsv > a.tsv
+	# rows sorted by group (contiguous groups), every row repeated, CRLF line ends
+	{ head -1 pairs.tsv; tail -n +2 pairs.tsv | sort -t $'\t' -k3,3 -k4,4 -k1,1 -k2,2 | awk '{ print; print }'; } |
+		sed 's/$/\r/' > sorted.tsv
+	ak edge-join --summary --by layer,model --vocab vocab.txt --ref ref.tsv --no-header sorted.tsv > b.tsv
+	# same rows per group whatever the order in which the groups first appear
+	head -1 a.tsv > a.sorted; tail -n +2 a.tsv | sort >> a.sorted
+	head -1 b.tsv > b.sorted; tail -n +2 b.tsv | sort >> b.sorted
+	cmp a.sorted b.sorted
+	[ "$(wc -l < a.tsv)" -eq 9 ]
+	# label mode: CRLF input gives LF output with the same fields
+	ak edge-join --ref ref.tsv --no-header pairs.tsv > l1.tsv
+	sed 's/$/\r/' pairs.tsv | ak edge-join --ref ref.tsv --no-header > l2.tsv
+	cmp l1.tsv l2.tsv
+}
+
 @test "edge-join: the man page example network gives the documented summary" {
 	run ak edge-join --summary --by layer --vocab "$EX/edge_vocab.txt" --ref "$EX/edge_ref.tsv" --no-header "$EX/edge_pairs.tsv"
 	assert_success
