@@ -535,6 +535,7 @@ typedef struct {
 	uint64_t *key;
 	size_t nkey, capkey;
 	int64_t npairs, nmapped, nin;
+	double median_cos;
 } group_t;
 
 /* Sort and deduplicate the group's pairs, then count them; the cosines of
@@ -630,7 +631,8 @@ static double background_cosine(const genes_t *g, const emb_t *e)
 	return m < 2 ? NAN : (tot - self) / ((double)m * (double)(m - 1));
 }
 
-static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *vocab_path, wr_t *w)
+static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *vocab_path,
+			const char *out)
 {
 	int64_t nmap = 0;
 	for (int64_t i = 0; i < g->n; i++)
@@ -695,6 +697,15 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 	for (int64_t i = 0; i < ngr; i++)
 		maxkey = gr[i].nkey > maxkey ? gr[i].nkey : maxkey;
 	double *cos = e ? xmallocarray(maxkey ? maxkey : 1, sizeof *cos) : NULL;
+	for (int64_t i = 0; i < ngr; i++) {
+		int64_t ncos = 0;
+		group_finish(&gr[i], g, e, cos, &ncos);
+		gr[i].median_cos = e ? median(cos, ncos) : NAN;
+		free(gr[i].key);
+	}
+	free(cos);
+	/* Opened only now: every data error has had its chance to stop us. */
+	wr_t *w = wr_open(out, 0);
 	for (int j = 0; j < p->nby; j++) {
 		wr_puts(w, p->t->names[p->by[j]]);
 		wr_putc(w, '\t');
@@ -705,8 +716,6 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 	wr_putc(w, '\n');
 	for (int64_t i = 0; i < ngr; i++) {
 		group_t *G = &gr[i];
-		int64_t ncos = 0;
-		group_finish(G, g, e, cos, &ncos);
 		/* The group's pairs against all other ordered pairs of the mapped
 		 * vocabulary: [[in ref, not], [other in ref, other not]]. */
 		int64_t a = G->nin, b = G->nmapped - G->nin, c = R - a;
@@ -730,20 +739,23 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 		wr_f64(w, fisher_greater(a, b, c, d));
 		if (e) {
 			wr_putc(w, '\t');
-			wr_f64(w, median(cos, ncos));
+			wr_f64(w, G->median_cos);
 			wr_putc(w, '\t');
 			wr_f64(w, bg);
 		}
 		wr_putc(w, '\n');
-		free(G->key);
 	}
-	free(cos);
+	wr_close(w);
 	free(gr);
 	free(key);
 	strtab_free(keys);
 }
 
 /* ---------------------------------------------------------------- main */
+
+/* Label mode writes while it reads, so a data error can end the program with
+ * the output open: a static keeps it reachable for leak checkers then. */
+static wr_t *out_w;
 
 int main(int argc, char **argv)
 {
@@ -800,12 +812,13 @@ int main(int argc, char **argv)
 			report_unmapped(g, "vocabulary genes", map_path);
 	}
 	pairs_t *p = pairs_open(pairs_path, by);
-	wr_t *w = wr_open(out, 0);
-	if (summary)
-		run_summary(p, g, emb, vocab, w);
-	else
-		run_label(p, g, ref, emb, w);
-	wr_close(w);
+	if (summary) {
+		run_summary(p, g, emb, vocab, out);
+	} else {
+		out_w = wr_open(out, 0);
+		run_label(p, g, ref, emb, out_w);
+		wr_close(out_w);
+	}
 	if (map && !summary)
 		report_unmapped(g, "pair genes", map_path);
 	pairs_close(p);
