@@ -727,6 +727,12 @@ for r in s.itertuples():
 	assert_data_error "no column 'tf' (columns: 1, 2, 3, 4)"
 	run ak edge-join --ref ref.tsv --no-header --carry 9 pairs.tsv
 	assert_data_error "no column 9"
+	run ak edge-join --ref ref.tsv --no-header --ref-cols 1,2,3 pairs.tsv
+	assert_data_error "--ref-cols needs two columns, source and target (got '1,2,3')"
+	run ak edge-join --ref ref.tsv --no-header --ref-cols 1, pairs.tsv
+	assert_data_error "empty column name in '1,'"
+	run ak edge-join --ref ref.tsv --no-header --map map.tsv --map-cols eid pairs_e.tsv
+	assert_data_error "map.tsv: map columns must be two, FROM,TO (got 'eid')"
 	: > empty.tsv
 	run ak edge-join --ref empty.tsv --no-header pairs.tsv
 	assert_data_error "empty.tsv: empty input"
