@@ -145,8 +145,13 @@ strtab_t *strtab_read_lines(const char *path)
 	size_t len;
 	char *line;
 	while ((line = rd_line(r, &len)) != NULL) {
-		if (len == 0)
-			die("%s:%lld: empty id", rd_name(r), (long long)rd_lineno(r));
+		if (len == 0) {
+			char msg[512];
+			snprintf(msg, sizeof msg, "%s:%lld: empty id", rd_name(r), (long long)rd_lineno(r));
+			strtab_free(t);
+			rd_close(r);
+			die("%s", msg);
+		}
 		int added;
 		int64_t id = strtab_put(t, line, len, &added);
 		if (!added) {
