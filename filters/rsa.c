@@ -147,6 +147,24 @@ static void rank_input(const akmat_t *mt, const uint64_t *pos, uint64_t m, uint3
 	free(rec);
 }
 
+/* Every input: 2-D, finite, as many genes (rows) as the first one seen. */
+static void check_shape(akmat_t *m, int64_t *n, const char **first)
+{
+	if (m->ndim != 2)
+		die("%s: expected a genes x d matrix, found %d dimension%s", m->src, m->ndim,
+		    m->ndim == 1 ? "" : "s");
+	if (m->cols < 1)
+		die("%s: no columns", m->src);
+	if (*n < 0) {
+		*n = m->rows;
+		*first = xstrdup(m->src);
+	} else if (m->rows != *n) {
+		die("%s: %lld genes (rows), but %s has %lld: inputs must hold the same genes", m->src,
+		    (long long)m->rows, *first, (long long)*n);
+	}
+	mat_check_finite(m);
+}
+
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
@@ -183,21 +201,20 @@ int main(int argc, char **argv)
 	char **in = argv + optind;
 	progress_init(verbose);
 
-	/* Shapes first (cheap next to the work), so a mismatch fails early. */
+	/* Shapes first (cheap next to the work), so a mismatch fails early;
+	 * stdin can be read only once, so it is checked when its turn comes. */
 	int64_t n = -1;
+	const char *first = NULL;
 	for (int a = 0; a < L; a++) {
+		if (strcmp(in[a], "-") == 0)
+			continue;
 		akmat_t *m = mat_load(in[a]);
-		if (m->ndim != 2)
-			die("%s: expected a genes x d matrix, found %d dimensions", in[a], m->ndim);
-		if (n < 0)
-			n = m->rows;
-		else if (m->rows != n)
-			die("%s: %lld genes (rows), but %s has %lld: inputs must hold the same genes",
-			    in[a], (long long)m->rows, in[0], (long long)n);
-		if (m->cols < 1)
-			die("%s: no columns", in[a]);
-		mat_check_finite(m);
+		check_shape(m, &n, &first);
 		mat_free(m);
+	}
+	if (n < 0) {
+		/* Only stdin: L >= 2 inputs cannot all be stdin. */
+		die_usage("stdin ('-') can be given only once");
 	}
 	if (n < 2)
 		die("%s: %lld genes: need at least 2 for a pair", in[0], (long long)n);
@@ -214,8 +231,12 @@ int main(int argc, char **argv)
 	uint64_t *pos = m < M ? sample_positions(M, m, seed) : NULL;
 
 	uint32_t **r2 = xmallocarray((size_t)L, sizeof *r2);
+	int stdin_used = 0;
 	for (int a = 0; a < L; a++) {
+		if (strcmp(in[a], "-") == 0 && stdin_used++)
+			die_usage("stdin ('-') can be given only once");
 		akmat_t *mt = mat_load(in[a]);
+		check_shape(mt, &n, &first);
 		r2[a] = xmallocarray(m, sizeof **r2);
 		rank_input(mt, pos, m, r2[a]);
 		mat_free(mt);
@@ -251,5 +272,6 @@ int main(int argc, char **argv)
 	free(r2);
 	free(s);
 	free(label);
+	free((char *)first);
 	return 0;
 }
