@@ -13,11 +13,16 @@ setup() {
 # off-diagonal entries, quantile = rank / (n(n-1)); top-K with the (from, to)
 # tie rule; the union of all top-K sets evaluated in every partition; rows
 # shuffled. Written by numpy directly, not through any attnkit code.
-gen() { # seed n K [drop]
+gen() { # seed n K [drop [nap]]
 	"$PY" - "$@" <<'PY'
 import sys, numpy as np
 seed, n, K = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 drop = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
+# nap: no rounding (generic data), and also nap.tsv whose quantiles are
+# napistu-torch style: rank in the whole n x n matrix (diagonal included) / n^2.
+# The rank column stays ours, so both tables have the same query sets.
+nap = len(sys.argv) > 5 and sys.argv[5] == "nap"
+nrows = []
 rng = np.random.default_rng(seed)
 models, layers, cats = ["mA", "mB", "mC"], [0, 1, 2, 10], ["c1", "c2"]
 genes = [f"G{i}" for i in range(n)]
@@ -31,7 +36,8 @@ for c in cats:
         drift = rng.standard_normal((n, n))
         for l in layers:
             drift = drift + 0.7 * rng.standard_normal((n, n))
-            mats[(m, l)] = np.round(base * rng.uniform(0, 1.5) + drift, 1)
+            a = base * rng.uniform(0, 1.5) + drift
+            mats[(m, l)] = a if nap else np.round(a, 1)
     union = set()
     for a in mats.values():
         v = a[off]
@@ -45,10 +51,18 @@ for c in cats:
                 continue
             rank = N - np.searchsorted(sv, a[i, j], side="right") + 1
             rows.append((genes[i], genes[j], repr(float(a[i, j])), str(rank), repr(rank / N), m, c, str(l)))
+            if nap:
+                rk = int((a > a[i, j]).sum()) + 1
+                nrows.append(rows[-1][:4] + (repr(rk / n**2),) + rows[-1][5:])
 with open("in.tsv", "w") as f:
     f.write("from\tto\tvalue\trank\tquantile\tmodel\tcategory\tlayer\n")
     for k in rng.permutation(len(rows)):
         f.write("\t".join(rows[k]) + "\n")
+if nap:
+    with open("nap.tsv", "w") as f:
+        f.write("from\tto\tvalue\trank\tquantile\tmodel\tcategory\tlayer\n")
+        for r in nrows:
+            f.write("\t".join(r) + "\n")
 PY
 }
 
@@ -228,6 +242,21 @@ print('ok')"
 	run ak rank-quantile --by layer --top 1 zz.tsv
 	assert_success
 	assert_line --index 1 $'0\t1\t1\t0.5\t0.5\t0.5\t0.5\tnan\tnan'
+}
+
+@test "rank-quantile: napistu-torch style quantiles (diagonal in, / n^2) move medians by < 1/n on generic data" {
+	need_py scipy
+	gen 21 120 40 0 nap
+	ak rank-quantile --by model,layer --within category --top 40 in.tsv > ours.tsv
+	ak rank-quantile --by model,layer --within category --top 40 nap.tsv > nap_out.tsv
+	run "$PY" -c "
+import pandas as pd, numpy as np
+a = pd.read_csv('ours.tsv', sep='\t'); b = pd.read_csv('nap_out.tsv', sep='\t')
+d = (a.median_quantile - b.median_quantile).abs().max()
+dz = (a.wilcoxon_z - b.wilcoxon_z).abs().max()
+assert (a.n == b.n).all() and d < 1 / 120 and dz < 0.05, (d, dz)
+print('ok', d, dz)"
+	assert_success
 }
 
 @test "rank-quantile: file, stdin, gzipped stdin and several files give the same bytes" {
