@@ -308,6 +308,16 @@ static void check_groups(const rq_t *q)
 	}
 }
 
+/* A partition whose rows all rank below K has nothing to ask. */
+static void check_queries(const rq_t *q)
+{
+	char buf[512];
+	for (int p = 0; q->have_top && p < q->np; p++)
+		if (q->part[p].nq == 0)
+			die("partition %s: no rows with rank <= %lld (no query pairs)",
+			    part_name(q, p, buf, sizeof buf), (long long)q->top);
+}
+
 /* Sort each partition's rows by pair id: lookups then stream through memory
  * in order, and a duplicate pair shows up as two equal neighbours. */
 static void sort_partitions(rq_t *q)
@@ -332,15 +342,17 @@ static void sort_partitions(rq_t *q)
 			if (i && key[i] == key[i - 1]) {
 				uint32_t f, t;
 				pairtab_pair(q->pairs, p->pair[i], &f, &t);
+				free(key);
+				free(tk);
+				free(idx);
+				free(ti);
+				free(dv);
 				die("partition %s: duplicate pair (from %s, to %s)", part_name(q, pi, buf, sizeof buf),
 				    strtab_str(q->genes, f), strtab_str(q->genes, t));
 			}
 		}
 		memcpy(p->val, dv, p->n * sizeof *dv);
 		if (q->have_top) {
-			if (p->nq == 0)
-				die("partition %s: no rows with rank <= %lld (no query pairs)",
-				    part_name(q, pi, buf, sizeof buf), (long long)q->top);
 			for (size_t i = 0; i < p->nq; i++)
 				key[i] = p->qry[i];
 			radix_sort_u64(key, p->nq, 0, tk);
@@ -803,6 +815,7 @@ int main(int argc, char **argv)
 		die("%s: no data rows", optind == argc ? "<stdin>" : argv[optind]);
 	order_partitions(&q);
 	check_groups(&q);
+	check_queries(&q);
 	sort_partitions(&q);
 	if (q.consecutive)
 		link_layers(&q);
