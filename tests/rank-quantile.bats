@@ -161,6 +161,39 @@ PY
 	assert_success
 }
 
+@test "rank-quantile: real attention (tinyfm, the model's own forward pass, 4 layers) matches numpy/scipy" {
+	need_py scipy
+	need_data tinyfm/single_cell/layer3.attention.npy
+	# exact ranks of every off-diagonal entry, top-500 per layer (float32 ties
+	# are real here), union evaluated in every layer
+	"$PY" - "$DATA/tinyfm" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+genes = open(f"{d}/genes.txt").read().split()
+A = [np.load(f"{d}/single_cell/layer{l}.attention.npy").astype(np.float64) for l in range(4)]
+n = len(genes); off = ~np.eye(n, dtype=bool); idx = np.argwhere(off); K = 500
+union = set()
+for a in A:
+    o = np.lexsort((idx[:, 1], idx[:, 0], -a[off]))[:K]
+    union.update(map(tuple, idx[o]))
+with open("in.tsv", "w") as f:
+    f.write("from\tto\tvalue\trank\tquantile\tmodel\tcategory\tlayer\n")
+    for l, a in enumerate(A):
+        sv = np.sort(a[off]); N = sv.size
+        for (i, j) in sorted(union):
+            r = N - np.searchsorted(sv, a[i, j], side="right") + 1
+            f.write(f"{genes[i]}\t{genes[j]}\t{a[i, j]!r}\t{r}\t{r / N!r}\ttinyfm\tsingle_cell\t{l}\n")
+PY
+	ak rank-quantile --by model,layer --within category --top 500 in.tsv > out.tsv
+	run check agree 500
+	assert_success
+	assert_output --partial "ok 12 rows"
+	ak rank-quantile --by model,layer --within category --spearman in.tsv > out.tsv
+	run check spearman
+	assert_success
+	assert_output --partial "ok 6 rows"
+}
+
 @test "rank-quantile: layers sort numerically, rows in key order, row order of the input is irrelevant" {
 	gen 12 16 10
 	ak rank-quantile --by model,layer --within category --top 10 in.tsv > a.tsv
