@@ -85,6 +85,16 @@ PY
 	cmp a.tsv b.tsv
 }
 
+@test "rsa: output bytes do not depend on the OpenBLAS thread count" {
+	need_py numpy
+	gen 700 40
+	OPENBLAS_NUM_THREADS=1 ak rsa L0.npy L1.npy L2.npy > t1.tsv
+	OPENBLAS_NUM_THREADS=2 ak rsa L0.npy L1.npy L2.npy > t2.tsv
+	OPENBLAS_NUM_THREADS=3 ak rsa L0.npy L1.npy L2.npy > t3.tsv
+	cmp t1.tsv t2.tsv
+	cmp t1.tsv t3.tsv
+}
+
 @test "rsa --sample: M >= all pairs is exact; fixed seed fixed bytes; deviation small at M = 20000" {
 	need_py scipy
 	gen 400 24
