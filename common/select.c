@@ -124,6 +124,69 @@ void radix_sort_u64_idx(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tk, ui
 	free(h);
 }
 
+/* Digits from the top: bits 53..63, 42..52, ..., 9..19, then 0..8. */
+static void msd(uint64_t *a, size_t n, int shift, int lo_bit)
+{
+	for (;;) {
+		if (n < 48) {
+			/* Insertion sort on the bits that matter. */
+			for (size_t i = 1; i < n; i++) {
+				uint64_t v = a[i], k = v >> lo_bit;
+				size_t j = i;
+				for (; j > 0 && a[j - 1] >> lo_bit > k; j--)
+					a[j] = a[j - 1];
+				a[j] = v;
+			}
+			return;
+		}
+		size_t cnt[RSIZE] = { 0 }, head[RSIZE], tail[RSIZE];
+		for (size_t i = 0; i < n; i++)
+			cnt[(a[i] >> shift) & (RSIZE - 1)]++;
+		size_t sum = 0, full = 0;
+		for (int d = 0; d < RSIZE; d++) {
+			head[d] = sum;
+			sum += cnt[d];
+			tail[d] = sum;
+			full |= cnt[d] == n;
+		}
+		if (!full) {
+			/* Cycle each misplaced key to its bucket's next free slot. */
+			for (int b = 0; b < RSIZE; b++)
+				while (head[b] < tail[b]) {
+					uint64_t v = a[head[b]];
+					int d = (int)((v >> shift) & (RSIZE - 1));
+					while (d != b) {
+						uint64_t t = a[head[d]];
+						a[head[d]++] = v;
+						v = t;
+						d = (int)((v >> shift) & (RSIZE - 1));
+					}
+					a[head[b]++] = v;
+				}
+		}
+		if (shift <= lo_bit)
+			return;
+		int next = shift >= RBITS ? shift - RBITS : 0;
+		if (full) {
+			shift = next;
+			continue;
+		}
+		size_t s0 = 0;
+		for (int d = 0; d < RSIZE; d++) {
+			if (cnt[d] > 1)
+				msd(a + s0, cnt[d], next, lo_bit);
+			s0 += cnt[d];
+		}
+		return;
+	}
+}
+
+void radix_sort_u64_inplace(uint64_t *a, size_t n, int lo_bit)
+{
+	if (n > 1)
+		msd(a, n, 64 - RBITS, lo_bit);
+}
+
 static int cmp_f64(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;

@@ -17,6 +17,9 @@ uint32_t f32_key(float x);
  * stable. tmp: NULL or space for n keys. Digit passes on which all keys
  * agree are skipped, so narrow key ranges cost fewer passes. */
 void radix_sort_u64(uint64_t *a, size_t n, int lo_bit, uint64_t *tmp);
+/* As radix_sort_u64 but in place (MSD, American flag sort): no second
+ * buffer, for arrays too large to double; not stable. */
+void radix_sort_u64_inplace(uint64_t *a, size_t n, int lo_bit);
 /* Same, permuting idx[0..n) along with the keys. tk/ti: NULL or n each. */
 void radix_sort_u64_idx(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tk, uint32_t *ti);
 

@@ -102,7 +102,7 @@ static double *unit_rows(const akmat_t *m)
  * sampled positions pos[0..m): r2[k] = doubled average rank. Cosines come
  * from dgemm in row blocks and are rounded to float32 for ranking; each is
  * packed with its index into one 64-bit word (cosine key high, index low),
- * so one radix sort on the high half orders them and 8 + 8 bytes per pair
+ * so one in-place radix sort on the high half orders them: 8 bytes per pair
  * are the only temporary memory. */
 static void rank_input(const akmat_t *mt, const uint64_t *pos, uint64_t m, uint32_t *r2)
 {
@@ -134,7 +134,7 @@ static void rank_input(const akmat_t *mt, const uint64_t *pos, uint64_t m, uint3
 	}
 	free(c);
 	free(x);
-	radix_sort_u64(rec, m, 32, NULL);
+	radix_sort_u64_inplace(rec, m, 32);
 	for (uint64_t s = 0; s < m;) {
 		uint64_t e = s + 1;
 		while (e < m && rec[e] >> 32 == rec[s] >> 32)
@@ -223,7 +223,9 @@ int main(int argc, char **argv)
 	if (m > (uint64_t)INT32_MAX)
 		die("%lld genes give %llu pairs: more than this program ranks (2^31 - 1); use --sample",
 		    (long long)n, (unsigned long long)M);
-	double need = ((double)L * 4 + 16) * (double)m;
+	/* ranks kept (4 bytes per pair per input), the packed cosines being
+	 * sorted (8), the sampled positions (8) */
+	double need = ((double)L * 4 + 8 + (m < M ? 8 : 0)) * (double)m;
 	if (need > maxmem * 1073741824.0)
 		die("%llu pairs x %d inputs need about %.1f GiB (more than --max-mem %.3g): use --sample M "
 		    "(e.g. --sample 10000000) or raise --max-mem",
