@@ -60,7 +60,7 @@ static int offsets(size_t *h, size_t n)
 	return 1;
 }
 
-void radix_sort_u64(uint64_t *a, size_t n, int lo_bit, uint64_t *tmp)
+void radix64_sort(uint64_t *a, size_t n, int lo_bit, uint64_t *tmp)
 {
 	if (n < 2)
 		return;
@@ -86,7 +86,7 @@ void radix_sort_u64(uint64_t *a, size_t n, int lo_bit, uint64_t *tmp)
 	free(h);
 }
 
-void radix_sort_u64_idx(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tk, uint32_t *ti)
+void radix64_sort_idx(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tk, uint32_t *ti)
 {
 	if (n < 2)
 		return;
@@ -181,7 +181,7 @@ static void msd(uint64_t *a, size_t n, int shift, int lo_bit)
 	}
 }
 
-void radix_sort_u64_inplace(uint64_t *a, size_t n, int lo_bit)
+void radix64_sort_inplace(uint64_t *a, size_t n, int lo_bit)
 {
 	if (n > 1)
 		msd(a, n, 64 - RBITS, lo_bit);

@@ -16,12 +16,12 @@ uint32_t f32_key(float x);
 /* Sort a[0..n) ascending by bits lo_bit..63 only (lo_bit 0: the whole key);
  * stable. tmp: NULL or space for n keys. Digit passes on which all keys
  * agree are skipped, so narrow key ranges cost fewer passes. */
-void radix_sort_u64(uint64_t *a, size_t n, int lo_bit, uint64_t *tmp);
-/* As radix_sort_u64 but in place (MSD, American flag sort): no second
+void radix64_sort(uint64_t *a, size_t n, int lo_bit, uint64_t *tmp);
+/* As radix64_sort but in place (MSD, American flag sort): no second
  * buffer, for arrays too large to double; not stable. */
-void radix_sort_u64_inplace(uint64_t *a, size_t n, int lo_bit);
+void radix64_sort_inplace(uint64_t *a, size_t n, int lo_bit);
 /* Same, permuting idx[0..n) along with the keys. tk/ti: NULL or n each. */
-void radix_sort_u64_idx(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tk, uint32_t *ti);
+void radix64_sort_idx(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tk, uint32_t *ti);
 
 /* k-th smallest (0-based) of a[0..n), n > k; a is reordered so that
  * a[i] <= a[k] for i < k and a[i] >= a[k] for i > k. Expected O(n). */

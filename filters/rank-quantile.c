@@ -335,7 +335,7 @@ static void sort_partitions(rq_t *q)
 			key[i] = p->pair[i];
 			idx[i] = (uint32_t)i;
 		}
-		radix_sort_u64_idx(key, idx, p->n, tk, ti);
+		radix64_sort_idx(key, idx, p->n, tk, ti);
 		for (size_t i = 0; i < p->n; i++) {
 			p->pair[i] = (uint32_t)key[i];
 			dv[i] = p->val[idx[i]];
@@ -355,7 +355,7 @@ static void sort_partitions(rq_t *q)
 		if (q->have_top) {
 			for (size_t i = 0; i < p->nq; i++)
 				key[i] = p->qry[i];
-			radix_sort_u64(key, p->nq, 0, tk);
+			radix64_sort(key, p->nq, 0, tk);
 			for (size_t i = 0; i < p->nq; i++)
 				p->qry[i] = (uint32_t)key[i];
 		}
@@ -552,7 +552,7 @@ static void run_agreement(rq_t *q, wr_t *w)
 				}
 				for (size_t i = 0; i < m; i++)
 					kb[i] = f64_key(xb[i]);
-				radix_sort_u64(kb, m, 0, tk);
+				radix64_sort(kb, m, 0, tk);
 				for (size_t i = 0; i < m; i++)
 					xb[i] = key_f64(kb[i]);
 				agree_stats(xb, m, &res[(size_t)pi * gn + ei]);
@@ -605,7 +605,7 @@ static void rank_values(const uint64_t *k0, size_t n, uint32_t *r2, uint64_t *ke
 		key[i] = k0[i];
 		idx[i] = (uint32_t)i;
 	}
-	radix_sort_u64_idx(key, idx, n, tk, ti);
+	radix64_sort_idx(key, idx, n, tk, ti);
 	avg_ranks2_sorted(key, idx, n, r2);
 }
 

@@ -134,7 +134,7 @@ static void rank_input(const akmat_t *mt, const uint64_t *pos, uint64_t m, uint3
 	}
 	free(c);
 	free(x);
-	radix_sort_u64_inplace(rec, m, 32);
+	radix64_sort_inplace(rec, m, 32);
 	for (uint64_t s = 0; s < m;) {
 		uint64_t e = s + 1;
 		while (e < m && rec[e] >> 32 == rec[s] >> 32)
