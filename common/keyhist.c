@@ -1,0 +1,77 @@
+#include "keyhist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+uint32_t *kh_new_page(kh_local_t *l, uint32_t p)
+{
+	return l->page[p] = xcalloc(KH_PAGE_BINS, sizeof(uint32_t));
+}
+
+int kh_needs_flush(const kh_local_t *l, uint64_t more)
+{
+	return l->count + more > UINT32_MAX;
+}
+
+void kh_flush(kh_t *g, kh_local_t *l)
+{
+	for (uint32_t p = 0; p < KH_PAGES; p++) {
+		if (!l->page[p])
+			continue;
+		if (!g->page[p])
+			g->page[p] = xcalloc(KH_PAGE_BINS, sizeof(uint64_t));
+		uint64_t *d = g->page[p];
+		uint32_t *s = l->page[p];
+		for (uint32_t b = 0; b < KH_PAGE_BINS; b++)
+			d[b] += s[b];
+		memset(s, 0, KH_PAGE_BINS * sizeof *s);
+	}
+	l->count = 0;
+}
+
+void kh_local_free(kh_local_t *l)
+{
+	for (uint32_t p = 0; p < KH_PAGES; p++) {
+		free(l->page[p]);
+		l->page[p] = NULL;
+	}
+}
+
+void kh_finish(kh_t *g)
+{
+	g->above[KH_PAGES] = 0;
+	for (int p = KH_PAGES - 1; p >= 0; p--) {
+		uint64_t tot = 0;
+		if (g->page[p])
+			for (int64_t b = KH_PAGE_BINS - 1; b >= 0; b--)
+				g->page[p][b] = tot += g->page[p][b];
+		g->above[p] = g->above[p + 1] + tot;
+	}
+}
+
+uint64_t kh_count_above(const kh_t *g, uint32_t key)
+{
+	uint32_t p = key >> 23, b = (key >> KH_SHIFT) & (KH_PAGE_BINS - 1);
+	uint64_t c = g->above[p + 1];
+	if (g->page[p] && b + 1 < KH_PAGE_BINS)
+		c += g->page[p][b + 1];
+	return c;
+}
+
+uint64_t kh_count_bin(const kh_t *g, uint32_t key)
+{
+	uint32_t p = key >> 23, b = (key >> KH_SHIFT) & (KH_PAGE_BINS - 1);
+	if (!g->page[p])
+		return 0;
+	return g->page[p][b] - (b + 1 < KH_PAGE_BINS ? g->page[p][b + 1] : 0);
+}
+
+void kh_free(kh_t *g)
+{
+	for (uint32_t p = 0; p < KH_PAGES; p++) {
+		free(g->page[p]);
+		g->page[p] = NULL;
+	}
+}
