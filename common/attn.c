@@ -14,37 +14,52 @@
 /* OpenBLAS's own call (cblas.h of some builds declares it, others not). */
 void openblas_set_num_threads(int);
 
-/* Hot loops are written over explicit lanes of fixed width, so that the
- * compiler vectorises them at any optimisation level and the reduction
- * order (max, sums) is the same for every instruction set: the clones below
- * compute bit-identical results (no FMA contraction under -std=c11). */
+/* Hot loops use GCC/Clang vector extensions over 16 float lanes, so they
+ * vectorise at any optimisation level, and every instruction-set clone
+ * below does the same IEEE operations in the same order (no FMA
+ * contraction under -std=c11; max and sums reduced over fixed lanes):
+ * the results are bit-identical whatever the CPU path. */
 #define LANES 16
+typedef float vf __attribute__((vector_size(64)));
+typedef int32_t vi __attribute__((vector_size(64)));
+typedef uint32_t vu __attribute__((vector_size(64)));
+typedef double vd __attribute__((vector_size(128)));
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define HOT
 #endif
 
+/* Vector helpers are macros: GCC warns (-Wpsabi) about any function that
+ * passes 64-byte vectors when AVX-512 is not the baseline. */
+#define VLOAD(v, p) memcpy(&(v), (p), sizeof(v))
+#define VSTORE(p, v) memcpy((p), &(v), sizeof(v))
+#define VSEL(mask, a, b) ((vf)(((vi)(a) & (mask)) | ((vi)(b) & ~(mask))))
+#define VUMAX(a, b) (((a) & (vu)((a) > (b))) | ((b) & ~(vu)((a) > (b))))
+#define VUMIN(a, b) (((a) & (vu)((a) < (b))) | ((b) & ~(vu)((a) < (b))))
+
 /* exp(x) for x <= 0 (scores minus the row maximum), float32, about 1 ulp:
  * Cody-Waite reduction x = n ln2 + r, Cephes' degree-6 polynomial, and the
  * power of two applied in two halves so that results down into the
- * subnormal range are right. Branch-free, so it vectorises. */
+ * subnormal range are right. Scalar and vector forms do the same steps. */
+#define EXP_STEPS(X, T, R, P)                                                   \
+	T = X * 1.44269504088896341f;                                           \
+	T = (T + 12582912.0f) - 12582912.0f; /* round to nearest */             \
+	R = X - T * 0.693359375f;                                               \
+	R = R - T * -2.12194440e-4f;                                            \
+	P = R * 1.9875691500e-4f + 1.3981999507e-3f;                            \
+	P = P * R + 8.3334519073e-3f;                                           \
+	P = P * R + 4.1665795894e-2f;                                           \
+	P = P * R + 1.6666665459e-1f;                                           \
+	P = P * R + 5.0000001201e-1f;                                           \
+	P = P * (R * R) + R + 1.0f;
+
 static inline float exp_nonpos(float x)
 {
+	float t, r, p;
 	x = x < -104.0f ? -104.0f : x;
-	float t = x * 1.44269504088896341f;
-	float fn = (t + 12582912.0f) - 12582912.0f;     /* round to nearest */
-	int32_t n = (int32_t)fn;
-	float r = x - fn * 0.693359375f;
-	r = r - fn * -2.12194440e-4f;
-	float p = 1.9875691500e-4f;
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * (r * r) + r + 1.0f;
-	int32_t n1 = n / 2, n2 = n - n1;                /* both in [-75, 0] */
+	EXP_STEPS(x, t, r, p)
+	int32_t n = (int32_t)t, n1 = n >> 1, n2 = n - n1;   /* both in [-75, 0] */
 	uint32_t b1 = (uint32_t)(n1 + 127) << 23, b2 = (uint32_t)(n2 + 127) << 23;
 	float s1, s2;
 	memcpy(&s1, &b1, sizeof s1);
@@ -52,15 +67,25 @@ static inline float exp_nonpos(float x)
 	return (p * s1) * s2;
 }
 
+#define VEXP_NONPOS(out, xin) do {                                        \
+		vf x_ = (xin), t, r, p, lo = (vf){ 0 } - 104.0f;                 \
+		x_ = VSEL(x_ < lo, lo, x_);                                      \
+		EXP_STEPS(x_, t, r, p)                                           \
+		vi n_ = __builtin_convertvector(t, vi), n1 = n_ >> 1, n2 = n_ - n1; \
+		vf s1 = (vf)((n1 + 127) << 23), s2 = (vf)((n2 + 127) << 23);     \
+		(out) = (p * s1) * s2;                                           \
+	} while (0)
+
 HOT static float row_max(const float *s, int64_t n)
 {
-	float m[LANES];
-	for (int l = 0; l < LANES; l++)
-		m[l] = -INFINITY;
+	vf m = (vf){ 0 } - INFINITY;
 	int64_t j = 0;
-	for (; j + LANES <= n; j += LANES)
-		for (int l = 0; l < LANES; l++)
-			m[l] = s[j + l] > m[l] ? s[j + l] : m[l];
+	if (n >= LANES)
+		for (VLOAD(m, s); j + LANES <= n; j += LANES) {
+			vf v;
+			VLOAD(v, s + j);
+			m = VSEL(v > m, v, m);
+		}
 	float r = -INFINITY;
 	for (; j < n; j++)
 		r = s[j] > r ? s[j] : r;
@@ -72,39 +97,60 @@ HOT static float row_max(const float *s, int64_t n)
 /* s <- exp(s - m); returns the sum (double, fixed lane order). */
 HOT static double exp_sum(float *s, int64_t n, float m)
 {
-	double z[LANES];
-	for (int l = 0; l < LANES; l++)
-		z[l] = 0;
+	typedef double vd8 __attribute__((vector_size(64)));
+	typedef float vf8 __attribute__((vector_size(32)));
+	vd8 z0 = { 0 }, z1 = { 0 };
 	int64_t j = 0;
-	for (; j + LANES <= n; j += LANES)
-		for (int l = 0; l < LANES; l++) {
-			float e = exp_nonpos(s[j + l] - m);
-			s[j + l] = e;
-			z[l] += e;
-		}
+	for (; j + LANES <= n; j += LANES) {
+		vf e, v;
+		VLOAD(v, s + j);
+		VEXP_NONPOS(e, v - m);
+		VSTORE(s + j, e);
+		vf8 lo = __builtin_shufflevector(e, e, 0, 1, 2, 3, 4, 5, 6, 7);
+		vf8 hi = __builtin_shufflevector(e, e, 8, 9, 10, 11, 12, 13, 14, 15);
+		z0 += __builtin_convertvector(lo, vd8);
+		z1 += __builtin_convertvector(hi, vd8);
+	}
 	double t = 0;
 	for (; j < n; j++) {
 		s[j] = exp_nonpos(s[j] - m);
 		t += s[j];
 	}
-	for (int l = 0; l < LANES; l++)
-		t += z[l];
+	for (int l = 0; l < 8; l++)
+		t += z0[l];
+	for (int l = 0; l < 8; l++)
+		t += z1[l];
 	return t;
 }
 
 HOT static void scale_into(float *restrict acc, const float *restrict e, int64_t n, float w, int first)
 {
-	if (first)
-		for (int64_t j = 0; j < n; j++)
-			acc[j] = e[j] * w;
-	else
-		for (int64_t j = 0; j < n; j++)
-			acc[j] += e[j] * w;
+	int64_t j = 0;
+	for (; j + LANES <= n; j += LANES) {
+		vf v, a;
+		VLOAD(v, e + j);
+		v = v * w;
+		if (!first) {
+			VLOAD(a, acc + j);
+			v = a + v;
+		}
+		VSTORE(acc + j, v);
+	}
+	for (; j < n; j++)
+		acc[j] = first ? e[j] * w : acc[j] + e[j] * w;
 }
 
 HOT static void scale_inplace(float *s, int64_t n, float w)
 {
-	for (int64_t j = 0; j < n; j++)
+	int64_t j = 0;
+	for (; j + LANES <= n; j += LANES)
+	{
+		vf v;
+		VLOAD(v, s + j);
+		v = v * w;
+		VSTORE(s + j, v);
+	}
+	for (; j < n; j++)
 		s[j] *= w;
 }
 
@@ -122,26 +168,42 @@ static inline float rank_value(float v, int absval)
 	return absval ? fabsf(v) : v + 0.0f;
 }
 
+/* Order keys of 16 values (tk_key, vectorised). */
+#define VKEY(k, v, absval) do {                                                  \
+		vu u_ = (absval) ? ((vu)(v) & 0x7fffffffu) : (vu)((v) + 0.0f);   \
+		(k) = u_ ^ ((vu)((vi)u_ >> 31) | 0x80000000u);                   \
+	} while (0)
+
 HOT static void scan_range(scan_t *c, const float *v, int64_t j0, int64_t j1, int32_t row)
 {
-	uint32_t keys[LANES], kmin = c->kmin, kmax = c->kmax;
+	uint32_t kmin = c->kmin, kmax = c->kmax;
 	int64_t j = j0;
-	for (; j + LANES <= j1; j += LANES) {
-		uint32_t mx = 0, mn = UINT32_MAX;
-		for (int l = 0; l < LANES; l++) {
-			uint32_t k = tk_key(rank_value(v[j + l], c->absval));
-			keys[l] = k;
-			mx = k > mx ? k : mx;
-			mn = k < mn ? k : mn;
+	if (j + LANES <= j1) {
+		vf x;
+		vu k, mx, mn;
+		VLOAD(x, v + j);
+		VKEY(mx, x, c->absval);
+		mn = mx;
+		for (; j + LANES <= j1; j += LANES) {
+			VLOAD(x, v + j);
+			VKEY(k, x, c->absval);
+			mx = VUMAX(k, mx);
+			mn = VUMIN(k, mn);
+			if (c->kh)
+				for (int l = 0; l < LANES; l++)
+					kh_add(c->kh, k[l]);
+			vu ge = (vu)(k >= c->tb->thr);
+			uint64_t any = 0;
+			for (int l = 0; l < LANES; l++)
+				any |= ge[l];
+			if (any)
+				for (int l = 0; l < LANES; l++)
+					tk_push(c->tb, k[l], row, (int32_t)(j + l), v[j + l] + 0.0f);
 		}
-		kmin = mn < kmin ? mn : kmin;
-		kmax = mx > kmax ? mx : kmax;
-		if (c->kh)
-			for (int l = 0; l < LANES; l++)
-				kh_add(c->kh, keys[l]);
-		if (mx >= c->tb->thr)
-			for (int l = 0; l < LANES; l++)
-				tk_push(c->tb, keys[l], row, (int32_t)(j + l), v[j + l] + 0.0f);
+		for (int l = 0; l < LANES; l++) {
+			kmin = mn[l] < kmin ? mn[l] : kmin;
+			kmax = mx[l] > kmax ? mx[l] : kmax;
+		}
 	}
 	for (; j < j1; j++) {
 		uint32_t k = tk_key(rank_value(v[j], c->absval));
@@ -327,14 +389,15 @@ static int64_t pick_block(int64_t n)
 	const char *e = getenv("AK_ATTN_BLOCK");
 	if (e && atoi(e) > 0)
 		return atoi(e);
-	/* Score and average buffers of a block should stay in a core's L2
-	 * (about 1.5 MB for the two), yet blocks must be tall enough for sgemm
-	 * to run near its peak: 8 rows at least. */
-	int64_t b = (int64_t)(3 << 19) / (8 * (n > 0 ? n : 1));
-	int64_t p = 8;
-	while (p * 2 <= b && p < 256)
-		p *= 2;
-	return p;
+	/* Tall blocks amortise sgemm's packing of K (n x d_k, once per call):
+	 * at 128 rows it costs a few percent; the block's scores then live in L3
+	 * but each row is reused from L2. Small n: smaller blocks, so that
+	 * threads get work. The size depends on n only, never on the thread
+	 * count, so every block's arithmetic is the same for any --threads. */
+	int64_t b = 128;
+	while (b > 8 && b * 16 > n)
+		b /= 2;
+	return b;
 }
 
 void attn_run(const attn_spec_t *s, attn_result_t *r)
