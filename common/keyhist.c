@@ -2,12 +2,40 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "err.h"
 #include "xalloc.h"
 
-uint32_t *kh_new_page(kh_local_t *l, uint32_t p)
+/* Counters are hit in random order, so 4 KB pages would miss the TLB on
+ * nearly every increment: ask for 2 MB pages (a hint; fine if refused). */
+static void *page_alloc(size_t bytes)
 {
-	return l->page[p] = xcalloc(KH_PAGE_BINS, sizeof(uint32_t));
+	void *p = NULL;
+	if (posix_memalign(&p, (size_t)1 << 21, bytes) != 0)
+		die("out of memory (rank histogram)");
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	memset(p, 0, bytes);
+	return p;
+}
+
+uint32_t *kh_new_stage(kh_local_t *l, uint32_t r)
+{
+	return l->stage[r] = xmallocarray(KH_STAGE, sizeof(uint32_t));
+}
+
+void kh_drain(kh_local_t *l, uint32_t r)
+{
+	uint32_t p = r >> (23 - KH_REGION_SHIFT);
+	uint32_t *pg = l->page[p];
+	if (!pg)
+		pg = l->page[p] = page_alloc(KH_PAGE_BINS * sizeof(uint32_t));
+	const uint32_t *st = l->stage[r];
+	for (uint32_t i = 0; i < l->fill[r]; i++)
+		pg[(st[i] >> KH_SHIFT) & (KH_PAGE_BINS - 1)]++;
+	l->fill[r] = 0;
 }
 
 int kh_needs_flush(const kh_local_t *l, uint64_t more)
@@ -17,11 +45,14 @@ int kh_needs_flush(const kh_local_t *l, uint64_t more)
 
 void kh_flush(kh_t *g, kh_local_t *l)
 {
+	for (uint32_t r = 0; r < KH_REGIONS; r++)
+		if (l->fill[r])
+			kh_drain(l, r);
 	for (uint32_t p = 0; p < KH_PAGES; p++) {
 		if (!l->page[p])
 			continue;
 		if (!g->page[p])
-			g->page[p] = xcalloc(KH_PAGE_BINS, sizeof(uint64_t));
+			g->page[p] = page_alloc(KH_PAGE_BINS * sizeof(uint64_t));
 		uint64_t *d = g->page[p];
 		uint32_t *s = l->page[p];
 		for (uint32_t b = 0; b < KH_PAGE_BINS; b++)
@@ -33,6 +64,10 @@ void kh_flush(kh_t *g, kh_local_t *l)
 
 void kh_local_free(kh_local_t *l)
 {
+	for (uint32_t r = 0; r < KH_REGIONS; r++) {
+		free(l->stage[r]);
+		l->stage[r] = NULL;
+	}
 	for (uint32_t p = 0; p < KH_PAGES; p++) {
 		free(l->page[p]);
 		l->page[p] = NULL;

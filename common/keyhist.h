@@ -17,9 +17,19 @@
 #define KH_PAGE_BITS (23 - KH_SHIFT)
 #define KH_PAGE_BINS (1u << KH_PAGE_BITS)
 
+/* Increments land in random bins of a large table, which would miss the
+ * caches on nearly every entry. So keys are first staged by region (1/8 of a
+ * page, 256 KB of counters) and a region's keys are counted together when
+ * its stage fills, with the region's counters in L2. */
+#define KH_REGION_SHIFT 18
+#define KH_REGIONS (1u << (32 - KH_REGION_SHIFT))
+#define KH_STAGE 16384
+
 typedef struct kh_local {
 	uint32_t *page[KH_PAGES];
 	uint64_t count;           /* entries added since the last flush */
+	uint32_t *stage[KH_REGIONS];
+	uint16_t fill[KH_REGIONS];
 } kh_local_t;
 
 typedef struct kh {
@@ -27,15 +37,19 @@ typedef struct kh {
 	uint64_t above[KH_PAGES + 1]; /* after kh_finish: entries in pages > p */
 } kh_t;
 
-uint32_t *kh_new_page(kh_local_t *l, uint32_t p);
+uint32_t *kh_new_stage(kh_local_t *l, uint32_t r);
+/* Count region r's staged keys. */
+void kh_drain(kh_local_t *l, uint32_t r);
 
 static inline void kh_add(kh_local_t *l, uint32_t key)
 {
-	uint32_t p = key >> 23;
-	uint32_t *pg = l->page[p];
-	if (!pg)
-		pg = kh_new_page(l, p);
-	pg[(key >> KH_SHIFT) & (KH_PAGE_BINS - 1)]++;
+	uint32_t r = key >> KH_REGION_SHIFT;
+	uint32_t *st = l->stage[r];
+	if (!st)
+		st = kh_new_stage(l, r);
+	st[l->fill[r]++] = key;
+	if (l->fill[r] == KH_STAGE)
+		kh_drain(l, r);
 }
 
 /* Flush when adding `more` entries could overflow a 32-bit counter. */

@@ -24,7 +24,7 @@ void tk_init(tk_buf_t *b, size_t k)
 	b->cap = xmul(2, k < 4096 ? 4096 : k);
 	b->v = xmallocarray(b->cap, sizeof *b->v);
 	b->n = 0;
-	b->thr = 0;
+	b->thr = k ? 0 : UINT32_MAX;   /* k = 0 (no pairs at all): accept nothing */
 }
 
 void tk_free(tk_buf_t *b)
@@ -37,7 +37,9 @@ void tk_free(tk_buf_t *b)
 void tk_prune(tk_buf_t *b)
 {
 	qsort(b->v, b->n, sizeof *b->v, cmp_pair);
-	if (b->n >= b->k && b->k > 0) {
+	if (b->k == 0) {
+		b->n = 0;
+	} else if (b->n >= b->k) {
 		b->n = b->k;
 		/* Strict from now on: see tk_buf_t. The k-th key is finite, so +1 cannot wrap. */
 		b->thr = b->v[b->k - 1].key + 1;

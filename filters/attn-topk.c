@@ -105,7 +105,7 @@ static float *load_f32(const char *path, int64_t rows, int64_t cols, const char 
 
 /* The pairs of --at, as row/column indices. */
 static int64_t read_pairs(const char *path, const strtab_t *genes, int64_t n, int32_t **from,
-			  int32_t **to, char ***names_from, char ***names_to)
+			  int32_t **to)
 {
 	tsv_t *t = tsv_open(path);
 	int cf = tsv_col(t, "from"), ct = tsv_col(t, "to");
@@ -158,8 +158,6 @@ static int64_t read_pairs(const char *path, const strtab_t *genes, int64_t n, in
 	tsv_close(t);
 	*from = f;
 	*to = g;
-	(void)names_from;
-	(void)names_to;
 	return m;
 }
 
@@ -271,7 +269,7 @@ int main(int argc, char **argv)
 	int32_t *at_from = NULL, *at_to = NULL;
 	int64_t nat = 0;
 	if (at) {
-		nat = read_pairs(at, genes, n, &at_from, &at_to, NULL, NULL);
+		nat = read_pairs(at, genes, n, &at_from, &at_to);
 		if (n < 2 && !keep_self)
 			die("%s: no pairs to rank: one gene and no --keep-self", resid);
 	}
