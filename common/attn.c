@@ -244,6 +244,8 @@ typedef struct worker {
 
 static void run_pool(int nthreads, void *(*fn)(void *), job_t *j)
 {
+	if (nthreads < 1)
+		nthreads = 1;
 	pthread_t *th = xmallocarray((size_t)nthreads, sizeof *th);
 	worker_t *w = xmallocarray((size_t)nthreads, sizeof *w);
 	for (int t = 0; t < nthreads; t++) {

@@ -255,6 +255,8 @@ int main(int argc, char **argv)
 	float *fbk = bk ? load_f32(bk, -2, d, "a bias", NULL) : NULL;
 	float *flnw = lnw ? load_f32(lnw, -2, d, "a LayerNorm weight", NULL) : NULL;
 	float *flnb = lnb ? load_f32(lnb, -2, d, "a LayerNorm bias", NULL) : NULL;
+	if (n == 0)
+		die("%s: no rows (genes)", resid);
 	if (d % heads != 0)
 		die("--heads %lld does not divide d = %lld", heads, (long long)d);
 	if (n > INT32_MAX)

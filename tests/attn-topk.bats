@@ -481,6 +481,9 @@ w = np.load('v_WK.npy'); w[0, 7] = np.inf; np.save('inf.npy', w)"
 	: > empty.npy
 	run ak attn-topk --resid empty.npy --wq v_WQ.npy --wk v_WK.npy --heads 2
 	assert_data_error "empty.npy"
+	"$PY" -c "import numpy as np; np.save('rows0.npy', np.ones((0, 8), 'f4'))"
+	run ak attn-topk --resid rows0.npy --wq v_WQ.npy --wk v_WK.npy --heads 2
+	assert_data_error "rows0.npy: no rows (genes)"
 }
 
 @test "usage errors exit 2: --top 0, missing --heads, bad --label, unknown option" {
