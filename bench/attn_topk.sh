@@ -3,7 +3,7 @@
 #   bench/attn_topk.sh [BINDIR]          (env: N D H K NAT WORK NICE PEER=0 to skip the peer)
 # In one run, on the same machine and OpenBLAS:
 #  - the floor: 2 n^2 d flops at the sgemm rate measured by bench/sgemm_floor.c
-#    on attn-topk's per-head shapes, (block x d/H)(d/H x n), block = 128;
+#    on attn-topk's per-head shapes, (block x d/H)(d/H x n), block = 256;
 #  - attn-topk wall time and peak RSS (/usr/bin/time -v), softmax, top-K;
 #  - attn-topk --at with NAT random pairs: the extra time over the plain pass;
 #  - peer_attn_topk.py --torch (dense, napistu-style): wall time and peak RSS,
@@ -18,7 +18,7 @@ WORK=${WORK:-${TMPDIR:-/tmp}/attn_topk_bench}
 NICE=${NICE:-nice -n 10}
 PY=/usr/bin/python3
 PEERPY=${PEERPY:-$top/../shared/bench/peer_attn_topk.py}
-BLOCK=128
+BLOCK=256   # attn-topk's block for n >= 4096 (common/attn.c: pick_block)
 THREADS=$(nproc)
 mkdir -p "$WORK"
 cd "$WORK"
@@ -98,7 +98,7 @@ best = min(t1, t2)
 print()
 print("attn-topk benchmark: n=$N d=$D H=$H K=$K softmax, threads=$THREADS, block=$BLOCK, $(date -u +%FT%TZ)")
 print(f"{'measure':44s} {'value':>12s}   target")
-print(f"{'sgemm rate on (128 x d/H)(d/H x n), GFLOP/s':44s} {rate:12.1f}   (best of 2: $rate, $rate2)")
+print(f"{'sgemm rate on (256 x d/H)(d/H x n), GFLOP/s':44s} {rate:12.1f}   (best of 2: $rate, $rate2)")
 print(f"{'  per CPU-second, GFLOP/s':44s} {cpurate:12.1f}   (best of 2: $cpurate, $cpurate2)")
 print(f"{'floor: 2 n^2 d / rate, s':44s} {floor:12.2f}")
 print(f"{'floor in CPU-seconds':44s} {floor_cpu:12.2f}")

@@ -394,11 +394,11 @@ static int64_t pick_block(int64_t n)
 	if (e && atoi(e) > 0)
 		return atoi(e);
 	/* Tall blocks amortise sgemm's packing of K (n x d_k, once per call):
-	 * at 128 rows it costs a few percent; the block's scores then live in L3
+	 * at 256 rows it costs a few percent; the block's scores then live in L3
 	 * but each row is reused from L2. Small n: smaller blocks, so that
 	 * threads get work. The size depends on n only, never on the thread
 	 * count, so every block's arithmetic is the same for any --threads. */
-	int64_t b = 128;
+	int64_t b = 256;
 	while (b > 8 && b * 16 > n)
 		b /= 2;
 	return b;
