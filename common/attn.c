@@ -234,6 +234,8 @@ typedef struct job {
 	int64_t *at_start;      /* [nblocks + 1] into at_order */
 	float *at_value;
 	tk_buf_t **thread_top;  /* [threads][ndist] */
+	int64_t *runs;          /* [2 nruns]: column runs [a, b) of the subset */
+	int64_t nruns;
 	atomic_int bad;
 } job_t;
 
@@ -303,11 +305,18 @@ static void scan_block(job_t *j, int dist, const float *buf, int64_t r0, int64_t
 	for (int64_t i = 0; i < m; i++) {
 		const float *row = buf + i * n;
 		int32_t gi = (int32_t)(r0 + i);
-		if (s->keep_self) {
-			scan_range(&c, row, 0, n, gi);
-		} else {
-			scan_range(&c, row, 0, gi, gi);
-			scan_range(&c, row, gi + 1, n, gi);
+		if (s->subset && !s->subset[gi])
+			continue;
+		/* Runs of columns in the subset ([0, n) without one): the diagonal
+		 * splits the run that holds it unless it is kept. */
+		for (int64_t u = 0; u < j->nruns; u++) {
+			int64_t a = j->runs[2 * u], b = j->runs[2 * u + 1];
+			if (!s->keep_self && gi >= a && gi < b) {
+				scan_range(&c, row, a, gi, gi);
+				scan_range(&c, row, gi + 1, b, gi);
+			} else {
+				scan_range(&c, row, a, b, gi);
+			}
 		}
 	}
 	if (kh)
@@ -409,11 +418,30 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	int64_t n = s->n, d = s->d;
 	memset(r, 0, sizeof *r);
 	r->ndist = s->per_head ? s->heads : 1;
-	r->ntotal = s->keep_self ? n * n : n * (n - 1);
+	int64_t ns = n;
+	if (s->subset) {
+		ns = 0;
+		for (int64_t i = 0; i < n; i++)
+			ns += s->subset[i] != 0;
+	}
+	r->ntotal = s->keep_self ? ns * ns : ns * (ns - 1);
 	openblas_set_num_threads(1);
 
 	job_t j;
 	memset(&j, 0, sizeof j);
+	j.runs = xmallocarray(2 * (size_t)(n + 1), sizeof *j.runs);
+	for (int64_t i = 0; i < n;) {
+		if (s->subset && !s->subset[i]) {
+			i++;
+			continue;
+		}
+		int64_t a = i;
+		while (i < n && (!s->subset || s->subset[i]))
+			i++;
+		j.runs[2 * j.nruns] = a;
+		j.runs[2 * j.nruns + 1] = i;
+		j.nruns++;
+	}
 	j.s = s;
 	j.ndist = r->ndist;
 	j.kk = s->k < r->ntotal ? s->k : r->ntotal;
@@ -504,6 +532,7 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		free(j.at_order);
 		free(j.at_start);
 	}
+	free(j.runs);
 	free(j.q);
 	free(j.k);
 	pthread_mutex_destroy(&j.mu);

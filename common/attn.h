@@ -25,6 +25,10 @@ typedef struct attn_spec {
 	int keep_self;          /* diagonal in selection and distribution */
 	int per_head;           /* one distribution per head instead of the average */
 	int64_t k;              /* top-K per distribution */
+	/* Genes whose pairs are selected and ranked (NULL: all). Softmax still runs
+	 * over every key: a subset aligns genes across models without changing
+	 * a model's own attention. N = ns(ns-1), or ns^2 with keep_self. */
+	const uint8_t *subset;
 	int64_t nat;            /* pairs to look up (0: none) */
 	const int32_t *at_from, *at_to;
 	int threads;

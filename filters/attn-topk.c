@@ -11,6 +11,7 @@
 #include "attn.h"
 #include "err.h"
 #include "mat.h"
+#include "num.h"
 #include "opt.h"
 #include "out.h"
 #include "strtab.h"
@@ -37,6 +38,8 @@ static const char usage[] =
 	"  --per-head          one top-K (or lookup) per head, column 'head'\n"
 	"  --genes FILE        gene ids, one per line, in row order [0-based indices]\n"
 	"  --at PAIRS          report these pairs (TSV with columns from, to) instead\n"
+	"  --subset FILE       select and rank only pairs of these genes (one per line);\n"
+	"                      softmax still runs over all keys [all genes]\n"
 	"  --label NAME=VALUE  constant column appended to every row (repeatable)\n"
 	"  --threads N         worker threads [online CPUs]\n"
 	"  -o, --output FILE   write to FILE (.gz: gzip) [stdout]\n"
@@ -48,6 +51,7 @@ static const char usage[] =
 enum {
 	OPT_RESID = 256, OPT_WQ, OPT_WK, OPT_BQ, OPT_BK, OPT_LNW, OPT_LNB, OPT_LNEPS, OPT_HEADS,
 	OPT_TOP, OPT_RAW, OPT_ABS, OPT_SELF, OPT_PERHEAD, OPT_GENES, OPT_AT, OPT_LABEL, OPT_THREADS,
+	OPT_SUBSET,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +70,7 @@ static const struct option longopts[] = {
 	{ "keep-self", no_argument, NULL, OPT_SELF },
 	{ "per-head", no_argument, NULL, OPT_PERHEAD },
 	{ "genes", required_argument, NULL, OPT_GENES },
+	{ "subset", required_argument, NULL, OPT_SUBSET },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "threads", required_argument, NULL, OPT_THREADS },
@@ -161,6 +166,28 @@ static int64_t read_pairs(const char *path, const strtab_t *genes, int64_t n, in
 	return m;
 }
 
+/* --subset: a mask over the rows, from gene ids (or 0-based indices without --genes). */
+static uint8_t *read_subset(const char *path, const strtab_t *genes, int64_t n)
+{
+	strtab_t *t = strtab_read_lines(path);
+	uint8_t *mask = xcalloc((size_t)n, 1);
+	for (int64_t u = 0; u < strtab_size(t); u++) {
+		const char *id = strtab_str(t, u);
+		int64_t i;
+		if (genes) {
+			i = strtab_get(genes, id, strlen(id));
+			if (i < 0)
+				die("%s:%lld: gene '%s' is not in the --genes file", path, (long long)u + 1, id);
+		} else if (!parse_i64(id, &i) || i < 0 || i >= n) {
+			die("%s:%lld: '%s' is not a gene index 0..%lld (use --genes for names)", path,
+			    (long long)u + 1, id, (long long)n - 1);
+		}
+		mask[i] = 1;
+	}
+	strtab_free(t);
+	return mask;
+}
+
 static void put_id(wr_t *w, const strtab_t *genes, int32_t i)
 {
 	if (genes)
@@ -196,7 +223,7 @@ int main(int argc, char **argv)
 {
 	err_init(argv[0]);
 	const char *resid = NULL, *wq = NULL, *wk = NULL, *bq = NULL, *bk = NULL, *lnw = NULL,
-		   *lnb = NULL, *genes_path = NULL, *at = NULL, *out = NULL;
+		   *lnb = NULL, *genes_path = NULL, *at = NULL, *out = NULL, *subset_path = NULL;
 	double ln_eps = 1e-5;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, c;
@@ -225,6 +252,7 @@ int main(int argc, char **argv)
 		case OPT_PERHEAD: per_head = 1; break;
 		case OPT_GENES: genes_path = optarg; break;
 		case OPT_AT: at = optarg; break;
+		case OPT_SUBSET: subset_path = optarg; break;
 		case OPT_LABEL:
 			if (!strchr(optarg, '=') || optarg[0] == '=' || strpbrk(optarg, "\t\n"))
 				die_usage("--label: expected NAME=VALUE (no tabs), got '%s'", optarg);
@@ -268,10 +296,15 @@ int main(int argc, char **argv)
 			die("%s: %lld ids, but %s has %lld rows", genes_path, (long long)strtab_size(genes),
 			    resid, (long long)n);
 	}
+	uint8_t *subset = subset_path ? read_subset(subset_path, genes, n) : NULL;
 	int32_t *at_from = NULL, *at_to = NULL;
 	int64_t nat = 0;
 	if (at) {
 		nat = read_pairs(at, genes, n, &at_from, &at_to);
+		for (int64_t p = 0; subset && p < nat; p++)
+			if (!subset[at_from[p]] || !subset[at_to[p]])
+				die("%s: pair %lld (data line %lld) has a gene outside --subset %s", at,
+				    (long long)p + 1, (long long)p + 1, subset_path);
 		if (n < 2 && !keep_self)
 			die("%s: no pairs to rank: one gene and no --keep-self", resid);
 	}
@@ -282,7 +315,7 @@ int main(int argc, char **argv)
 	attn_spec_t s = {
 		.n = n, .d = d, .heads = (int)heads, .x = x, .wq = fwq, .wk = fwk, .bq = fbq, .bk = fbk,
 		.raw = raw, .absval = absval, .keep_self = keep_self, .per_head = per_head, .k = top,
-		.nat = nat, .at_from = at_from, .at_to = at_to, .threads = (int)threads,
+		.subset = subset, .nat = nat, .at_from = at_from, .at_to = at_to, .threads = (int)threads,
 	};
 	attn_result_t r;
 	attn_run(&s, &r);
@@ -311,6 +344,7 @@ int main(int argc, char **argv)
 	if (genes)
 		strtab_free(genes);
 	free(at_from);
+	free(subset);
 	free(at_to);
 	free(x);
 	free(fwq);

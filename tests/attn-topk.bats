@@ -242,6 +242,55 @@ print('ok', len(set(o.value)))"
 	assert_output --partial ok
 }
 
+@test "--subset: selection, ranks and N over the subset's pairs (exact ties); softmax over all keys" {
+	need_py pandas
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(5)
+np.save('s_X.npy', rng.integers(0, 3, (40, 4)).astype('f4'))
+np.save('s_W.npy', np.eye(4, dtype='f4'))
+sub = sorted(rng.choice(40, 25, replace=False))
+open('s_sub.txt', 'w').write(''.join(f'g{i}\\n' for i in sub))
+open('s_genes.txt', 'w').write(''.join(f'g{i}\\n' for i in range(40)))"
+	ak attn-topk --resid s_X.npy --wq s_W.npy --wk s_W.npy --heads 1 --raw --top 90 \
+		--genes s_genes.txt --subset s_sub.txt -o s.tsv
+	run "$PY" -c "
+import numpy as np, pandas as pd
+X = np.load('s_X.npy').astype(int); S = X @ X.T
+sub = [int(l[1:]) for l in open('s_sub.txt').read().split()]
+pairs = [(i, j) for i in sub for j in sub if i != j]
+ref = sorted((-S[i, j] / 2, i, j) for i, j in pairs)[:90]
+allv = np.sort([S[i, j] / 2 for i, j in pairs])
+o = pd.read_csv('s.tsv', sep='\t')
+got = list(zip(-o.value, [int(f[1:]) for f in o['from']], [int(t[1:]) for t in o['to']]))
+assert got == ref, 'set or order differs'
+rk = [len(allv) - np.searchsorted(allv, -a, side='right') + 1 for a, _, _ in ref]
+assert list(o['rank']) == rk, 'ranks differ'
+assert np.allclose(o['quantile'], np.array(rk) / len(pairs), rtol=1e-15), 'N is not ns(ns-1)'
+print('ok')"
+	assert_success
+	assert_output ok
+	# softmax: a subset pair's value is the model's own attention (all keys in
+	# the softmax), i.e. what --at gives without --subset, bit for bit
+	ak attn-topk --resid s_X.npy --wq s_W.npy --wk s_W.npy --heads 1 --top 50 \
+		--genes s_genes.txt --subset s_sub.txt -o soft.tsv
+	ak attn-topk --resid s_X.npy --wq s_W.npy --wk s_W.npy --heads 1 --genes s_genes.txt \
+		--at soft.tsv -o full.tsv
+	diff <(cut -f1-3 soft.tsv) <(cut -f1-3 full.tsv)
+	# --at inside the subset agrees with the subset's own ranks
+	ak attn-topk --resid s_X.npy --wq s_W.npy --wk s_W.npy --heads 1 --genes s_genes.txt \
+		--subset s_sub.txt --at soft.tsv -o at.tsv
+	diff <(cut -f1-5 soft.tsv) <(cut -f1-5 at.tsv)
+	# bad: a gene outside --genes, a pair outside the subset
+	printf 'g1\nnope\n' > bad_sub.txt
+	run ak attn-topk --resid s_X.npy --wq s_W.npy --wk s_W.npy --heads 1 --genes s_genes.txt --subset bad_sub.txt
+	assert_data_error "bad_sub.txt:2: gene 'nope' is not in the --genes file"
+	out=$(grep -vxF -f s_sub.txt s_genes.txt | head -1)
+	printf 'from\tto\n%s\t%s\n' "$(head -1 s_sub.txt)" "$out" > outside.tsv
+	run ak attn-topk --resid s_X.npy --wq s_W.npy --wk s_W.npy --heads 1 --genes s_genes.txt --subset s_sub.txt --at outside.tsv
+	assert_data_error "outside.tsv: pair 1 (data line 1) has a gene outside --subset s_sub.txt"
+}
+
 @test "tinyfm: reproduces the model's own attention (all layers), per-head (0, 3), and from raw + LayerNorm" {
 	need_data tinyfm/single_cell/layer3.attention_heads.npy
 	need_py pandas
