@@ -30,9 +30,9 @@ sim() {
 	done
 	[ -s out/report.html ]
 	# quantiles in (0, 1], Spearman in [-1, 1]
-	run awk -F'\t' 'NR > 1 && !($5 > 0 && $5 <= 1) { print "bad quantile: " $0 }' out/*/rank_quantile.*.median.tsv
+	run awk -F'\t' 'FNR > 1 && !($5 > 0 && $5 <= 1) { print "bad quantile: " $0 }' out/*/rank_quantile.*.median.tsv
 	assert_output ""
-	run awk -F'\t' 'NR > 1 && !($5 >= -1 && $5 <= 1) { print "bad spearman: " $0 }' out/*/spearman.median.tsv
+	run awk -F'\t' 'FNR > 1 && !($5 >= -1 && $5 <= 1) { print "bad spearman: " $0 }' out/*/spearman.median.tsv
 	assert_output ""
 }
 
@@ -81,11 +81,11 @@ sim() {
 	for l in 0 1 2 3; do
 		[ -s out/tinyfm/non-targeting/at/layer$l.tsv.gz ] && [ -s out/tinyfm/IFNGR1/at/layer$l.tsv.gz ]
 	done
-	run awk -F'\t' 'NR > 1 && !($5 > 0 && $5 <= 1) { print }' out/tinyfm/rank_quantile.1000.median.tsv
+	run awk -F'\t' 'FNR > 1 && !($5 > 0 && $5 <= 1) { print }' out/tinyfm/rank_quantile.1000.median.tsv
 	assert_output ""
 	run awk 'NR > 1' out/tinyfm/rank_quantile.1000.median.tsv
 	[ "${#lines[@]}" -eq 12 ]
-	run awk -F'\t' 'NR > 1 && !($5 >= -1 && $5 <= 1) { print }' out/tinyfm/spearman.median.tsv
+	run awk -F'\t' 'FNR > 1 && !($5 >= -1 && $5 <= 1) { print }' out/tinyfm/spearman.median.tsv
 	assert_output ""
 	[ -s out/report.html ]
 }
