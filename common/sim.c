@@ -185,12 +185,12 @@ static void write_model(const world_t *w, rng_t *r, const model_spec_t *ms)
 	int G = o->genes, c = w->c, d = w->d, L = o->layers;
 	char *dir = path_join(o->out, ms->name);
 	mkdir_p(dir);
-	/* Vocabulary: about 85% of the universe, in a model-specific order. */
+	/* Vocabulary: 95% of the universe, in a model-specific order. */
 	int64_t *perm = xmallocarray((size_t)G, sizeof *perm);
 	for (int g = 0; g < G; g++)
 		perm[g] = g;
 	rng_shuffle_i64(r, perm, G);
-	int n = (int)(0.85 * G);
+	int n = (int)(0.95 * G);
 	plant_t own, early;
 	plant(r, G, c < 12 ? c : 12, &own);
 	plant(r, G, c < 12 ? c : 12, &early);

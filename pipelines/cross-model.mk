@@ -123,7 +123,7 @@ $(OUT)/rank_quantile.median.tsv: $(OUT)/rank_quantile.tsv
 $(OUT)/coherence.tsv: $(EVALS) $(OUT)/families.tsv
 	rank-quantile --by model,layer --within category --top $(K) --families $(OUT)/families.tsv $(EVALS) -o $@
 $(OUT)/coherence.median.tsv: $(OUT)/coherence.tsv
-	$(PIPE_DIR)/lib/median-over model,layer coherence < $< > $@.tmp && mv $@.tmp $@
+	$(PIPE_DIR)/lib/median-over query_model,query_layer coherence < $< > $@.tmp && mv $@.tmp $@
 # consensus attention: per model and category, each pair's value summed over layers
 $(OUT)/consensus.tsv: $(EVALS)
 	$(PIPE_DIR)/lib/consensus $^ > $@.tmp && mv $@.tmp $@
@@ -136,7 +136,7 @@ $(OUT)/fig_cross.png: $(OUT)/cross.tsv
 		--title "median quantile in eval model-layer of query model-layer's top-$(K) (within-model blocks masked)" \
 		--xlabel "eval model:layer" --ylabel "query model:layer" --cblabel "median quantile" $< $(basename $@)
 $(OUT)/fig_coherence.png: $(OUT)/coherence.median.tsv
-	$(PIPE_DIR)/lib/curves --x layer --y coherence --by model \
+	$(PIPE_DIR)/lib/curves --x query_layer --y coherence --by query_model \
 		--title "coherence with other model families: mean -log10(2 min(q_med, 0.5)) over their layers" \
 		--xlabel "layer" --ylabel "coherence" $< $(basename $@)
 
