@@ -194,6 +194,20 @@ static void check_value(const expr_opts_t *o, const char *src, double v, int64_t
 		    src, genes[g], (long long)c + 1, v);
 }
 
+/* Row c of a dense cells x genes matrix as doubles (buf when converting). */
+static const double *dense_row(const akmat_t *m, int64_t c, double *buf)
+{
+	int64_t n = m->cols, o = c * n;
+	switch (m->dtype) {
+	case AK_F64: return (const double *)m->data + o;
+	case AK_F32: for (int64_t j = 0; j < n; j++) buf[j] = ((const float *)m->data)[o + j]; break;
+	case AK_I32: for (int64_t j = 0; j < n; j++) buf[j] = ((const int32_t *)m->data)[o + j]; break;
+	case AK_I64: for (int64_t j = 0; j < n; j++) buf[j] = (double)((const int64_t *)m->data)[o + j]; break;
+	default: for (int64_t j = 0; j < n; j++) buf[j] = mat_get(m, o + j); break;
+	}
+	return buf;
+}
+
 static char **names_from_tab(strtab_t *t)
 {
 	int64_t n = strtab_size(t);
@@ -298,7 +312,7 @@ expr_t *expr_load(const expr_opts_t *o)
 
 	/* Per-cell totals over all genes (the CP10k denominator), then the
 	 * per-gene entry counts of the selected cells. */
-	double *tot = xcalloc((size_t)(ncells ? ncells : 1), sizeof *tot);
+	double *tot = xcalloc((size_t)(ncells ? ncells : 1), sizeof *tot), *rowbuf = NULL;
 	e->ptr = xcalloc((size_t)ngenes + 1, sizeof *e->ptr);
 	if (sp) {
 		for (int64_t k = 0; k < sp->nnz; k++) {
@@ -308,14 +322,17 @@ expr_t *expr_load(const expr_opts_t *o)
 				e->ptr[sp->ri[k] + 1]++;
 		}
 	} else {
-		for (int64_t c = 0; c < ncells; c++)
+		rowbuf = xmallocarray((size_t)(ngenes ? ngenes : 1), sizeof *rowbuf);
+		for (int64_t c = 0; c < ncells; c++) {
+			const double *row = dense_row(dm, c, rowbuf);
 			for (int64_t g = 0; g < ngenes; g++) {
-				double v = mat_get(dm, c * ngenes + g);
+				double v = row[g];
 				check_value(o, e->src, v, g, c, e->genes);
 				tot[c] += v;
 				if (sel[c] >= 0 && v != 0)
 					e->ptr[g + 1]++;
 			}
+		}
 	}
 	for (int64_t g = 0; g < ngenes; g++)
 		e->ptr[g + 1] += e->ptr[g];
@@ -342,8 +359,9 @@ expr_t *expr_load(const expr_opts_t *o)
 		for (int64_t c = 0; c < ncells; c++) {
 			if (sel[c] < 0)
 				continue;
+			const double *row = dense_row(dm, c, rowbuf);
 			for (int64_t g = 0; g < ngenes; g++) {
-				double v = mat_get(dm, c * ngenes + g);
+				double v = row[g];
 				if (v != 0) {
 					int64_t at = fill[g]++;
 					e->cell[at] = (int32_t)sel[c];
@@ -352,6 +370,7 @@ expr_t *expr_load(const expr_opts_t *o)
 			}
 		}
 		mat_free(dm);
+		free(rowbuf);
 	}
 	free(fill);
 	if (o->normalize)
