@@ -10,6 +10,7 @@
 #include "corr.h"
 #include "err.h"
 #include "expr.h"
+#include "num.h"
 #include "opt.h"
 #include "out.h"
 #include "xalloc.h"
@@ -388,10 +389,19 @@ int main(int argc, char **argv)
 		free(st);
 	}
 
-	/* Row blocks: as many rows as fit the budget with every buffer held. */
+	/* Row blocks: as many rows as fit the budget with every buffer held.
+	 * ATTNKIT_BLOCK_BYTES lowers the budget (tests use it to force blocks). */
+	size_t budget = BLOCK_BYTES;
+	const char *env = getenv("ATTNKIT_BLOCK_BYTES");
+	if (env && *env) {
+		int64_t b;
+		if (!parse_i64(env, &b) || b < 1)
+			die("ATTNKIT_BLOCK_BYTES: '%s' is not a positive integer", env);
+		budget = (size_t)b;
+	}
 	int nbuf = strata ? 4 : 1;
 	size_t rowbytes = xmul((size_t)(nc ? nc : 1), sizeof(double) * (size_t)nbuf);
-	int64_t blk = (int64_t)(BLOCK_BYTES / rowbytes);
+	int64_t blk = (int64_t)(budget / rowbytes);
 	if (blk < 1) blk = 1;
 	if (blk > nr) blk = nr;
 	double *C = xmallocarray(xmul((size_t)(blk ? blk : 1), (size_t)(nc ? nc : 1)), sizeof *C);

@@ -98,3 +98,18 @@ def read_mtx(path):
 
 if __name__ == "__main__":
     write()
+
+
+def spearman(x):
+    """scipy.stats.spearmanr over the columns of x; it gives up (one nan)
+    when any column is constant, so constant columns are set aside and get
+    nan, as coexpr reports them."""
+    import scipy.stats as ss
+    n = x.shape[1]
+    keep = np.ptp(x, axis=0) > 0
+    r = np.full((n, n), np.nan)
+    k = np.flatnonzero(keep)
+    if len(k) >= 2:
+        sub = ss.spearmanr(x[:, k]).correlation
+        r[np.ix_(k, k)] = sub if len(k) > 2 else np.array([[1.0, sub], [sub, 1.0]])
+    return r
