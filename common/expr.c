@@ -394,6 +394,9 @@ void expr_free(expr_t *e)
 	free(e->cell);
 	free(e->val);
 	free(e->cell_in);
+	free(e->rptr);
+	free(e->rgene);
+	free(e->rval);
 	if (e->field)
 		for (int64_t i = 0; i < e->ncells * e->ncol; i++)
 			free(e->field[i]);
@@ -426,6 +429,57 @@ void expr_moments(const expr_t *e, int64_t g, const int32_t *grp, int32_t want, 
 	ss += (double)(n - k) * m * m;
 	*mean = m;
 	*var = n > 1 ? ss / (double)(n - 1) : NAN;
+}
+
+static void build_csr(expr_t *e)
+{
+	int64_t n = e->ncells, nnz = e->ptr[e->ngenes];
+	e->rptr = xcalloc((size_t)n + 1, sizeof *e->rptr);
+	for (int64_t k = 0; k < nnz; k++)
+		e->rptr[e->cell[k] + 1]++;
+	for (int64_t c = 0; c < n; c++)
+		e->rptr[c + 1] += e->rptr[c];
+	e->rgene = xmallocarray((size_t)(nnz ? nnz : 1), sizeof *e->rgene);
+	e->rval = xmallocarray((size_t)(nnz ? nnz : 1), sizeof *e->rval);
+	int64_t *fill = xmallocarray((size_t)n + 1, sizeof *fill);
+	memcpy(fill, e->rptr, ((size_t)n + 1) * sizeof *fill);
+	/* genes in ascending order within each cell */
+	for (int64_t g = 0; g < e->ngenes; g++)
+		for (int64_t k = e->ptr[g]; k < e->ptr[g + 1]; k++) {
+			int64_t at = fill[e->cell[k]]++;
+			e->rgene[at] = (int32_t)g;
+			e->rval[at] = e->val[k];
+		}
+	free(fill);
+}
+
+void expr_moments_cells(expr_t *e, const int64_t *cells, int64_t n, double *mean, double *var)
+{
+	if (!e->rptr)
+		build_csr(e);
+	int64_t G = e->ngenes;
+	int64_t *k = xcalloc((size_t)(G ? G : 1), sizeof *k);
+	double *ss = xcalloc((size_t)(G ? G : 1), sizeof *ss);
+	for (int64_t g = 0; g < G; g++)
+		mean[g] = 0;
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = e->rptr[cells[i]]; j < e->rptr[cells[i] + 1]; j++) {
+			mean[e->rgene[j]] += e->rval[j];
+			k[e->rgene[j]]++;
+		}
+	for (int64_t g = 0; g < G; g++)
+		mean[g] = n ? mean[g] / (double)n : NAN;
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = e->rptr[cells[i]]; j < e->rptr[cells[i] + 1]; j++) {
+			double d = e->rval[j] - mean[e->rgene[j]];
+			ss[e->rgene[j]] += d * d;
+		}
+	for (int64_t g = 0; g < G; g++) {
+		double s = ss[g] + (double)(n - k[g]) * mean[g] * mean[g];
+		var[g] = n > 1 ? s / (double)(n - 1) : NAN;
+	}
+	free(k);
+	free(ss);
 }
 
 int64_t expr_gene_list(const expr_t *e, const char *path, int64_t **out)

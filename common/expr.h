@@ -40,6 +40,10 @@ typedef struct expr {
 	char **colnames;
 	char **field;           /* ncells x ncol strings, row-major */
 	char *cells_src;        /* cells table name for messages */
+	/* cells x genes copy (CSR), built by expr_moments_cells when needed */
+	int64_t *rptr;
+	int32_t *rgene;
+	double *rval;
 	char *src;              /* counts name for messages */
 } expr_t;
 
@@ -82,6 +86,12 @@ static inline const char *expr_field(const expr_t *e, int64_t cell, int col)
  * are n. Two passes, zeros included. */
 void expr_moments(const expr_t *e, int64_t g, const int32_t *grp, int32_t want, int64_t n,
 		  double *mean, double *var);
+
+/* Mean and sample variance of every gene over the listed selected cells
+ * (ascending, distinct; n of them), into mean[ngenes], var[ngenes]. Same
+ * sums in the same order as expr_moments, but visits only those cells'
+ * entries (through a cells x genes copy built on first use). */
+void expr_moments_cells(expr_t *e, const int64_t *cells, int64_t n, double *mean, double *var);
 
 /* Gene indices listed in a file (one name per line). Names not in the data
  * are counted and reported once on stderr by the caller's name; dies when

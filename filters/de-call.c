@@ -192,24 +192,36 @@ static double mwu_gene(const expr_t *e, int64_t g, const int32_t *grp, int64_t n
 	return r1 - (double)n1 * (double)(n1 + 1) / 2;
 }
 
-static void test_one(wr_t *w, const expr_t *e, const char *pname, const int32_t *grp, int64_t n1,
-		     int64_t n2, const params_t *P, double *scratch, int32_t *who)
+/* Group means and variances per gene: the perturbed cells' through their
+ * own entries; fixed controls once (ctrl_m/ctrl_v), "rest" per perturbation. */
+typedef struct {
+	const double *ctrl_m, *ctrl_v;   /* NULL with --control rest */
+	const int64_t *pert_cells;
+} groups_t;
+
+static void test_one(wr_t *w, expr_t *e, const char *pname, const int32_t *grp, int64_t n1,
+		     int64_t n2, const groups_t *gs, const params_t *P, double *scratch, int32_t *who)
 {
 	int64_t G = e->ngenes;
 	double *m1 = xmallocarray((size_t)G, sizeof *m1), *m2 = xmallocarray((size_t)G, sizeof *m2);
+	double *v1 = xmallocarray((size_t)G, sizeof *v1), *v2 = xmallocarray((size_t)G, sizeof *v2);
 	double *st = xmallocarray((size_t)G, sizeof *st), *p = xmallocarray((size_t)G, sizeof *p);
 	double *q = xmallocarray((size_t)G, sizeof *q);
+	expr_moments_cells(e, gs->pert_cells, n1, m1, v1);
 	for (int64_t g = 0; g < G; g++) {
-		double v1, v2;
-		expr_moments(e, g, grp, G_PERT, n1, &m1[g], &v1);
-		expr_moments(e, g, grp, G_CTRL, n2, &m2[g], &v2);
+		if (gs->ctrl_m) {
+			m2[g] = gs->ctrl_m[g];
+			v2[g] = gs->ctrl_v[g];
+		} else {
+			expr_moments(e, g, grp, G_CTRL, n2, &m2[g], &v2[g]);
+		}
 		if (P->mwu) {
 			double tie;
 			st[g] = mwu_gene(e, g, grp, n1, n2, scratch, who, scratch + e->ncells, &tie);
 			p[g] = xs_mwu_p(st[g], (double)n1, (double)n2, tie, 1);
 		} else {
 			double df;
-			xs_welch(m1[g], v1, (double)n1, m2[g], v2, (double)n2, &st[g], &df, &p[g]);
+			xs_welch(m1[g], v1[g], (double)n1, m2[g], v2[g], (double)n2, &st[g], &df, &p[g]);
 		}
 	}
 	xs_bh(p, G, q);
@@ -241,13 +253,26 @@ static void test_one(wr_t *w, const expr_t *e, const char *pname, const int32_t 
 	}
 	free(m1);
 	free(m2);
+	free(v1);
+	free(v2);
 	free(st);
 	free(p);
 	free(q);
 }
 
-static void run(wr_t *w, const expr_t *e, const design_t *d, int rest, const params_t *P)
+static void run(wr_t *w, expr_t *e, const design_t *d, int rest, const params_t *P)
 {
+	double *cm = NULL, *cv = NULL;
+	if (!rest) {
+		int64_t *ctrl = xmallocarray((size_t)(d->nctrl ? d->nctrl : 1), sizeof *ctrl), k = 0;
+		for (int64_t c = 0; c < e->ncells; c++)
+			if (d->base[c] == G_CTRL)
+				ctrl[k++] = c;
+		cm = xmallocarray((size_t)e->ngenes, sizeof *cm);
+		cv = xmallocarray((size_t)e->ngenes, sizeof *cv);
+		expr_moments_cells(e, ctrl, k, cm, cv);
+		free(ctrl);
+	}
 	int32_t *grp = xmallocarray((size_t)e->ncells, sizeof *grp);
 	double *scratch = xmallocarray(2 * (size_t)e->ncells, sizeof *scratch);
 	int32_t *who = xmallocarray((size_t)e->ncells, sizeof *who);
@@ -265,7 +290,8 @@ static void run(wr_t *w, const expr_t *e, const design_t *d, int rest, const par
 		}
 		for (int64_t k = a; k < b; k++)
 			grp[d->cells[k]] = G_PERT;
-		test_one(w, e, d->name[p], grp, n1, n2, P, scratch, who);
+		groups_t gs = { cm, cv, d->cells + a };
+		test_one(w, e, d->name[p], grp, n1, n2, &gs, P, scratch, who);
 		for (int64_t k = a; k < b; k++)
 			grp[d->cells[k]] = rest ? G_CTRL : d->base[d->cells[k]];
 		tested++;
@@ -275,6 +301,8 @@ static void run(wr_t *w, const expr_t *e, const design_t *d, int rest, const par
 	free(grp);
 	free(scratch);
 	free(who);
+	free(cm);
+	free(cv);
 }
 
 int main(int argc, char **argv)
