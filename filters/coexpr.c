@@ -2,6 +2,7 @@
  * selected cells, as directed pairs; with --strata, per-stratum correlations
  * aggregated into one score per pair (CSSI). */
 #include <getopt.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,38 +119,106 @@ static int cmp_stronger_first(const void *a, const void *b)
 
 /* ---- the run ---- */
 
+struct fmt_job;
 typedef struct {
 	int spearman, absval, agg;
 	int64_t top;
 	wr_t *w;
 	topk_t tk;
 	const expr_t *e;
+	int nthreads;
+	struct fmt_job *jobs;
+	pthread_t *th;
 } run_t;
+
+/* Text of rows lo..hi-1 of a block, formatted by one thread into its buffer. */
+typedef struct fmt_job {
+	const expr_t *e;
+	const int64_t *rg, *cg;
+	const double *V;
+	int64_t r0, lo, hi, nc;
+	char *buf;
+	size_t len, cap;
+} fmt_job_t;
+
+static void *fmt_work(void *arg)
+{
+	fmt_job_t *j = arg;
+	j->len = 0;
+	for (int64_t i = j->lo; i < j->hi; i++) {
+		int64_t from = j->rg[j->r0 + i];
+		const char *fn = j->e->genes[from];
+		size_t fl = strlen(fn);
+		const double *row = j->V + i * j->nc;
+		for (int64_t c = 0; c < j->nc; c++) {
+			int64_t to = j->cg[c];
+			if (to == from)
+				continue;
+			const char *tn = j->e->genes[to];
+			size_t tl = strlen(tn);
+			if (j->len + fl + tl + NUM_BUFSZ + 3 > j->cap) {
+				j->cap = 2 * (j->cap + fl + tl + NUM_BUFSZ + 3);
+				j->buf = xrealloc(j->buf, j->cap);
+			}
+			char *p = j->buf + j->len;
+			memcpy(p, fn, fl);
+			p += fl;
+			*p++ = '\t';
+			memcpy(p, tn, tl);
+			p += tl;
+			*p++ = '\t';
+			p += fmt_f64(p, row[c]);
+			*p++ = '\n';
+			j->len = (size_t)(p - j->buf);
+		}
+	}
+	return NULL;
+}
+
+/* Rows are formatted by several threads, a few rows each, and written in
+ * order: the number formatting dominates the all-pairs output. */
+static void emit_text(run_t *R, const int64_t *rg, int64_t r0, int64_t nr, const int64_t *cg, int64_t nc,
+		      const double *V)
+{
+	int nt = R->nthreads;
+	int64_t per = nc > 0 ? (1 << 20) / (nc * 24) : 1;  /* about 1 MB of text per thread */
+	if (per < 1) per = 1;
+	for (int64_t a = 0; a < nr;) {
+		int used = 0;
+		for (int t = 0; t < nt && a < nr; t++) {
+			int64_t b = a + per < nr ? a + per : nr;
+			R->jobs[t] = (fmt_job_t){ R->e, rg, cg, V, r0, a, b, nc, R->jobs[t].buf, 0, R->jobs[t].cap };
+			a = b;
+			used++;
+		}
+		for (int t = 1; t < used; t++)
+			if (pthread_create(&R->th[t], NULL, fmt_work, &R->jobs[t]) != 0)
+				die("cannot start a thread");
+		fmt_work(&R->jobs[0]);
+		for (int t = 1; t < used; t++)
+			pthread_join(R->th[t], NULL);
+		for (int t = 0; t < used; t++)
+			wr_write(R->w, R->jobs[t].buf, R->jobs[t].len);
+	}
+}
 
 static void emit(run_t *R, const int64_t *rg, int64_t r0, int64_t nr, const int64_t *cg, int64_t nc,
 		 const double *V)
 {
+	if (R->top < 0) {
+		emit_text(R, rg, r0, nr, cg, nc, V);
+		return;
+	}
 	for (int64_t i = 0; i < nr; i++) {
 		int64_t from = rg[r0 + i];
 		const double *row = V + i * nc;
 		for (int64_t j = 0; j < nc; j++) {
 			int64_t to = cg[j];
-			if (to == from)
-				continue;
 			double v = row[j];
-			if (R->top >= 0) {
-				if (isnan(v))
-					continue;
-				pair_t p = { R->absval ? fabs(v) : v, v, from, to };
-				topk_push(&R->tk, &p);
+			if (to == from || isnan(v))
 				continue;
-			}
-			wr_puts(R->w, R->e->genes[from]);
-			wr_putc(R->w, '\t');
-			wr_puts(R->w, R->e->genes[to]);
-			wr_putc(R->w, '\t');
-			wr_f64(R->w, v);
-			wr_putc(R->w, '\n');
+			pair_t p = { R->absval ? fabs(v) : v, v, from, to };
+			topk_push(&R->tk, &p);
 		}
 	}
 }
@@ -419,6 +488,9 @@ int main(int argc, char **argv)
 		R.tk.cap = R.top < npairs ? R.top : npairs;
 		R.tk.h = xmallocarray((size_t)(R.tk.cap ? R.tk.cap : 1), sizeof *R.tk.h);
 	}
+	R.nthreads = corr_threads();
+	R.jobs = xcalloc((size_t)R.nthreads, sizeof *R.jobs);
+	R.th = xcalloc((size_t)R.nthreads, sizeof *R.th);
 	R.w = wr_open(out, 0);
 	wr_puts(R.w, "from\tto\tvalue\n");
 	for (int64_t r0 = 0; r0 < nr; r0 += blk) {
@@ -455,6 +527,10 @@ int main(int argc, char **argv)
 	wr_close(R.w);
 
 	free(R.tk.h);
+	for (int t = 0; t < R.nthreads; t++)
+		free(R.jobs[t].buf);
+	free(R.jobs);
+	free(R.th);
 	free(C);
 	free(A);
 	free(B);

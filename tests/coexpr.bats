@@ -184,6 +184,18 @@ print('ok')"
 	assert_output ok
 }
 
+@test "coexpr: the thread count never changes the output bytes" {
+	need_py numpy
+	gen
+	ATTNKIT_THREADS=1 ak coexpr --counts x.mtx --genes genes.txt > t1.tsv
+	ATTNKIT_THREADS=3 ak coexpr --counts x.mtx --genes genes.txt > t3.tsv
+	ATTNKIT_THREADS=3 ATTNKIT_BLOCK_BYTES=3000 ak coexpr --counts x.mtx --genes genes.txt --sources genes.txt > t3b.tsv
+	ATTNKIT_THREADS=1 ATTNKIT_BLOCK_BYTES=3000 ak coexpr --counts x.mtx --genes genes.txt --sources genes.txt > t1b.tsv
+	cmp t1.tsv t3.tsv
+	cmp t1b.tsv t3b.tsv
+	[ "$(wc -l < t1.tsv)" -eq 1561 ]
+}
+
 @test "coexpr: file, stdin and gzipped stdin give the same bytes; gzip output" {
 	need_py numpy
 	gen
