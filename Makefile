@@ -30,7 +30,7 @@ SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 endif
 BLAS_INC  = -I/usr/include/x86_64-linux-gnu/openblas-pthread
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon $(BLAS_INC) -MMD -MP
-LDLIBS    = -lopenblas -lz -lm -lpthread
+LDLIBS    = -Wl,--as-needed -lopenblas -lz -lm -lpthread
 
 all: $(BINS)
 
@@ -65,6 +65,10 @@ check: all
 valgrind: all
 	AK_VALGRIND=1 tests/run $(BINDIR)
 
+# AFL++ over every parser (FUZZ_SECONDS per target, default 60).
+fuzz:
+	./fuzz/run.sh
+
 demo: all
 	@./examples/demo.sh
 
@@ -82,6 +86,6 @@ uninstall:
 		$(DESTDIR)$(MANPREFIX)/man7/attnkit.7
 
 clean:
-	rm -rf build build-san bin bin-san demo-out
+	rm -rf build build-san build-afl bin bin-san bin-afl demo-out
 
-.PHONY: all check valgrind demo bench install uninstall clean
+.PHONY: all check valgrind fuzz demo bench install uninstall clean
