@@ -14,13 +14,15 @@
 #include "num.h"
 #include "opt.h"
 #include "out.h"
+#include "rng.h"
 #include "xalloc.h"
 
 static const char usage[] =
 	"usage: coexpr --counts FILE [--genes FILE] [--cells FILE] [--where COL=VALUE]...\n"
 	"              [--no-normalize] [--method spearman|pearson]\n"
 	"              [--genes-subset FILE | --hvg N] [--sources FILE] [--top K] [--abs]\n"
-	"              [--strata COL [--agg max|mean|range|deviation] [--min-cells N]] [-o OUT]\n"
+	"              [--strata COL [--agg max|mean|range|deviation] [--min-cells N]\n"
+	"               [--shuffle-strata [--seed S]]] [-o OUT]\n"
 	"\n"
 	"Correlation of every pair of genes over the selected cells of log1p(counts per\n"
 	"10,000), written as directed pairs: from to value (both directions, no self pairs).\n"
@@ -37,11 +39,14 @@ static const char usage[] =
 	"  --agg A              max, mean (weighted by cells), range (max - min) or\n"
 	"                       deviation (max |stratum - all selected cells|) [max]\n"
 	"  --min-cells N        skip (and report) strata with fewer cells [20]\n"
+	"  --shuffle-strata     null model: permute the stratum labels over the cells\n"
+	"                       (same stratum sizes) before correlating\n"
+	"  --seed S             seed of --shuffle-strata [1]\n"
 	"  -o FILE              output [stdout]; .gz compresses\n"
 	"  -h, --help           this text\n";
 
 enum { OPT_METHOD = 256, OPT_SUBSET, OPT_HVG, OPT_SOURCES, OPT_TOP, OPT_ABS, OPT_STRATA, OPT_AGG,
-       OPT_MINCELLS };
+       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED };
 enum { AGG_NONE, AGG_MAX, AGG_MEAN, AGG_RANGE, AGG_DEV };
 
 static const struct option longopts[] = {
@@ -55,6 +60,8 @@ static const struct option longopts[] = {
 	{ "strata", required_argument, NULL, OPT_STRATA },
 	{ "agg", required_argument, NULL, OPT_AGG },
 	{ "min-cells", required_argument, NULL, OPT_MINCELLS },
+	{ "shuffle-strata", no_argument, NULL, OPT_SHUFFLE },
+	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -354,6 +361,24 @@ static int64_t make_strata(const expr_t *e, const char *col, int64_t min_cells, 
 	return nk;
 }
 
+/* The null of issue 11: cell c takes the stratum of cell perm[c], perm a
+ * seeded Fisher-Yates permutation, so every stratum keeps its size. */
+static void shuffle_strata(int32_t *sid, int64_t n, uint64_t seed)
+{
+	int64_t *perm = xmallocarray((size_t)n, sizeof *perm);
+	int32_t *copy = xmallocarray((size_t)n, sizeof *copy);
+	for (int64_t i = 0; i < n; i++)
+		perm[i] = i;
+	rng_t r;
+	rng_seed(&r, seed);
+	rng_shuffle(&r, perm, n);
+	memcpy(copy, sid, (size_t)n * sizeof *sid);
+	for (int64_t i = 0; i < n; i++)
+		sid[i] = copy[perm[i]];
+	free(perm);
+	free(copy);
+}
+
 #define BLOCK_BYTES ((size_t)256 << 20)
 
 int main(int argc, char **argv)
@@ -364,7 +389,8 @@ int main(int argc, char **argv)
 	const char *subset = NULL, *sources = NULL, *strata = NULL, *out = NULL;
 	long long hvg = -1, min_cells = 20;
 	run_t R = { .spearman = 1, .top = -1, .agg = AGG_NONE };
-	int agg = AGG_MAX, agg_set = 0, c;
+	int agg = AGG_MAX, agg_set = 0, shuffle = 0, seed_set = 0, c;
+	long long seed = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		if (expr_getopt(&o, c, optarg))
 			continue;
@@ -389,6 +415,8 @@ int main(int argc, char **argv)
 			else die_usage("--agg: '%s' is not max, mean, range or deviation", optarg);
 			break;
 		case OPT_MINCELLS: min_cells = opt_int(optarg, "--min-cells", 1, INT64_MAX); break;
+		case OPT_SHUFFLE: shuffle = 1; break;
+		case OPT_SEED: seed = opt_int(optarg, "--seed", 0, INT64_MAX); seed_set = 1; break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: die_usage("bad option");
@@ -402,6 +430,10 @@ int main(int argc, char **argv)
 		die_usage("--genes-subset and --hvg exclude each other");
 	if (agg_set && !strata)
 		die_usage("--agg needs --strata COL");
+	if (shuffle && !strata)
+		die_usage("--shuffle-strata needs --strata COL");
+	if (seed_set && !shuffle)
+		die_usage("--seed needs --shuffle-strata");
 	if (strata && !o.cells)
 		die_usage("--strata needs a cells table (--cells FILE)");
 	R.agg = strata ? agg : AGG_NONE;
@@ -445,6 +477,8 @@ int main(int argc, char **argv)
 		int32_t *sid = xmallocarray((size_t)e->ncells, sizeof *sid);
 		stratum_t *st;
 		nsets = make_strata(e, strata, min_cells, sid, &st);
+		if (shuffle)
+			shuffle_strata(sid, e->ncells, (uint64_t)seed);
 		sets = xcalloc((size_t)nsets, sizeof *sets);
 		int32_t *cmap = xmallocarray((size_t)e->ncells, sizeof *cmap);
 		for (int64_t s = 0; s < nsets; s++) {

@@ -315,3 +315,66 @@ print('ok', np.nanmax(np.abs(r - t.value.values)) < 1e-9)"
 	run ak coexpr --counts x.mtx --genes genes.txt --cells c.tsv --strata type --agg median
 	assert_failure 2
 }
+
+@test "coexpr: --shuffle-strata permutes the labels with common/rng's stream (same sizes), per --seed" {
+	need_py scipy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+		--shuffle-strata --seed 7 > s7.tsv 2>/dev/null
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+		--shuffle-strata --seed 7 > s7b.tsv 2>/dev/null
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+		--shuffle-strata --seed 8 > s8.tsv 2>/dev/null
+	cmp s7.tsv s7b.tsv
+	! cmp -s s7.tsv s8.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
+import warnings, numpy as np
+from expr_data import load, norm, read_tsv, spearman
+warnings.simplefilter('ignore')
+M = (1 << 64) - 1
+def splitmix(x):
+    x = (x + 0x9e3779b97f4a7c15) & M
+    z = x
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+    return x, z ^ (z >> 31)
+rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & M
+class Rng:
+    def __init__(self, seed):
+        self.s = []
+        for _ in range(4):
+            seed, v = splitmix(seed); self.s.append(v)
+    def next(self):
+        s = self.s
+        out = (rotl((s[1] * 5) & M, 7) * 9) & M
+        t = (s[1] << 17) & M
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45)
+        return out
+    def below(self, n):
+        lim = M - M % n
+        while True:
+            x = self.next()
+            if x < lim: return x % n
+m, cells = load()
+x = norm(m)
+lab = cells.type.values.copy()
+perm = list(range(len(lab)))
+r = Rng(7)
+for i in range(len(perm) - 1, 0, -1):
+    j = r.below(i + 1); perm[i], perm[j] = perm[j], perm[i]
+sh = lab[perm]
+assert (np.sort(sh) == np.sort(lab)).all()
+R = np.array([spearman(x[sh == t]) for t in ['A', 'B']])
+w = np.array([120.0, 100.0])[:, None, None]
+ok = ~np.isnan(R)
+mean = np.where(ok.any(0), (w * np.where(ok, R, 0)).sum(0) / (w * ok).sum(0), np.nan)
+t = read_tsv('s7.tsv')
+fr, to = t['from'].str[1:].astype(int).values, t['to'].str[1:].astype(int).values
+ref = mean[fr, to]
+assert np.array_equal(np.isnan(ref), np.isnan(t.value.values))
+print('ok', np.nanmax(np.abs(ref - t.value.values)) < 1e-9)"
+	assert_output "ok True"
+	run ak coexpr --counts x.mtx --genes genes.txt --shuffle-strata
+	assert_failure 2
+	assert_output --partial "--shuffle-strata needs --strata COL"
+}
