@@ -222,54 +222,63 @@ expr_t *expr_load(const expr_opts_t *o)
 	expr_t *e = xcalloc(1, sizeof *e);
 	strtab_t *gt = o->genes ? strtab_read_lines(o->genes) : NULL;
 
-	rd_t *r = rd_open(o->counts);
-	e->src = xstrdup(rd_name(r));
-	unsigned char head[16];
-	size_t hk = rd_peek(r, head, sizeof head);
-	if (hk == 0)
-		die("%s: empty input", e->src);
 	spmat_t *sp = NULL;
 	akmat_t *dm = NULL;
-	if (hk >= 14 && memcmp(head, "%%MatrixMarket", 14) == 0)
-		sp = mtx_read_rd(r);
-	else if (hk >= 6 && memcmp(head, NPY_MAGIC6, 6) == 0)
-		dm = npy_read(r);
-	else if (hk >= 8 && memcmp(head, AKM_MAGIC, 8) == 0)
-		dm = akm_read(r);
-	else
-		dm = tsvmat_read(r);
-	rd_close(r);
-
 	int64_t ngenes, ncells;
-	if (sp) {
-		if (!gt)
-			die_usage("--genes FILE is needed with MatrixMarket counts (one name per row)");
-		ngenes = sp->rows;
-		ncells = sp->cols;
-		if (strtab_size(gt) != ngenes)
-			die("%s: %lld genes, but %s has %lld rows (MatrixMarket counts are genes x cells)",
-			    o->genes, (long long)strtab_size(gt), e->src, (long long)ngenes);
+	if (o->no_counts > 0) {
+		/* cells only (e.g. for an embedding named by o->counts) */
+		e->src = xstrdup(o->counts ? o->counts : "(no counts)");
+		strtab_free(gt);
+		gt = strtab_new();
+		ngenes = 0;
+		ncells = o->no_counts;
 	} else {
-		if (dm->ndim != 2)
-			die("%s: dense counts must be a 2-D matrix (cells x genes), not %d-D", e->src, dm->ndim);
-		mat_check_finite(dm);
-		ngenes = dm->cols;
-		ncells = dm->rows;
-		if (!gt && dm->colnames) {
-			gt = strtab_new();
-			for (int64_t j = 0; j < ngenes; j++) {
-				int added;
-				strtab_put(gt, dm->colnames[j], strlen(dm->colnames[j]), &added);
-				if (!added)
-					die("%s: duplicate gene name '%s' in the column names", e->src, dm->colnames[j]);
+		rd_t *r = rd_open(o->counts);
+		e->src = xstrdup(rd_name(r));
+		unsigned char head[16];
+		size_t hk = rd_peek(r, head, sizeof head);
+		if (hk == 0)
+			die("%s: empty input", e->src);
+		if (hk >= 14 && memcmp(head, "%%MatrixMarket", 14) == 0)
+			sp = mtx_read_rd(r);
+		else if (hk >= 6 && memcmp(head, NPY_MAGIC6, 6) == 0)
+			dm = npy_read(r);
+		else if (hk >= 8 && memcmp(head, AKM_MAGIC, 8) == 0)
+			dm = akm_read(r);
+		else
+			dm = tsvmat_read(r);
+		rd_close(r);
+
+		if (sp) {
+			if (!gt)
+				die_usage("--genes FILE is needed with MatrixMarket counts (one name per row)");
+			ngenes = sp->rows;
+			ncells = sp->cols;
+			if (strtab_size(gt) != ngenes)
+				die("%s: %lld genes, but %s has %lld rows (MatrixMarket counts are genes x cells)",
+				    o->genes, (long long)strtab_size(gt), e->src, (long long)ngenes);
+		} else {
+			if (dm->ndim != 2)
+				die("%s: dense counts must be a 2-D matrix (cells x genes), not %d-D", e->src, dm->ndim);
+			mat_check_finite(dm);
+			ngenes = dm->cols;
+			ncells = dm->rows;
+			if (!gt && dm->colnames) {
+				gt = strtab_new();
+				for (int64_t j = 0; j < ngenes; j++) {
+					int added;
+					strtab_put(gt, dm->colnames[j], strlen(dm->colnames[j]), &added);
+					if (!added)
+						die("%s: duplicate gene name '%s' in the column names", e->src, dm->colnames[j]);
+				}
 			}
+			if (!gt)
+				die_usage("--genes FILE is needed: %s has no gene (column) names", e->src);
+			if (strtab_size(gt) != ngenes)
+				die("%s: %lld genes, but %s has %lld columns (dense counts are cells x genes%s)",
+				    o->genes ? o->genes : "column names", (long long)strtab_size(gt), e->src,
+				    (long long)ngenes, strtab_size(gt) == ncells ? "; this one looks transposed" : "");
 		}
-		if (!gt)
-			die_usage("--genes FILE is needed: %s has no gene (column) names", e->src);
-		if (strtab_size(gt) != ngenes)
-			die("%s: %lld genes, but %s has %lld columns (dense counts are cells x genes%s)",
-			    o->genes ? o->genes : "column names", (long long)strtab_size(gt), e->src,
-			    (long long)ngenes, strtab_size(gt) == ncells ? "; this one looks transposed" : "");
 	}
 	e->ngenes = ngenes;
 	e->ncells_in = ncells;
@@ -282,7 +291,8 @@ expr_t *expr_load(const expr_opts_t *o)
 		if (ct->rows != ncells)
 			die("%s: %lld cells (rows after the header), but %s has %lld cells (%s)", ct->src,
 			    (long long)ct->rows, e->src, (long long)ncells,
-			    sp ? "columns of the genes x cells MatrixMarket" : "rows of the cells x genes matrix");
+			    sp ? "columns of the genes x cells MatrixMarket" :
+			    o->no_counts > 0 ? "rows" : "rows of the cells x genes matrix");
 	}
 	int64_t *sel = xmallocarray((size_t)(ncells ? ncells : 1), sizeof *sel);
 	int64_t n = select_cells(o, ct, ncells, sel);
@@ -302,11 +312,14 @@ expr_t *expr_load(const expr_opts_t *o)
 			for (int i = 0; i < ct->ncol; i++) {
 				char *f = ct->f[c * ct->ncol + i];
 				if (sel[c] >= 0)
-					e->field[sel[c] * ct->ncol + i] = f;
-				else
+					e->field[sel[c] * ct->ncol + i] = o->keep_table ? xstrdup(f) : f;
+				else if (!o->keep_table)
 					free(f);
 			}
-		free(ct->f);
+		if (o->keep_table)
+			e->table_all = ct->f;
+		else
+			free(ct->f);
 		free(ct);
 	}
 
@@ -378,7 +391,10 @@ expr_t *expr_load(const expr_opts_t *o)
 			for (int64_t k = e->ptr[g]; k < e->ptr[g + 1]; k++)
 				e->val[k] = log1p(e->val[k] / tot[e->cell_in[e->cell[k]]] * 1e4);
 	free(tot);
-	free(sel);
+	if (o->keep_table)
+		e->sel_in = sel;
+	else
+		free(sel);
 	return e;
 }
 
@@ -394,6 +410,11 @@ void expr_free(expr_t *e)
 	free(e->cell);
 	free(e->val);
 	free(e->cell_in);
+	if (e->table_all)
+		for (int64_t i = 0; i < e->ncells_in * e->ncol; i++)
+			free(e->table_all[i]);
+	free(e->table_all);
+	free(e->sel_in);
 	free(e->rptr);
 	free(e->rgene);
 	free(e->rval);

@@ -20,6 +20,8 @@ typedef struct expr_opts {
 	const char **where;     /* "COL=VALUE" strings */
 	int nwhere;
 	int normalize;          /* 1: log1p(CP10k); 0: values as given */
+	int keep_table;         /* keep every row of the cells table (table_all) */
+	int64_t no_counts;      /* > 0: no counts; this many cells (e.g. rows of an embedding) */
 } expr_opts_t;
 
 typedef struct expr {
@@ -40,6 +42,8 @@ typedef struct expr {
 	char **colnames;
 	char **field;           /* ncells x ncol strings, row-major */
 	char *cells_src;        /* cells table name for messages */
+	char **table_all;       /* with keep_table: ncells_in x ncol strings */
+	int64_t *sel_in;        /* with keep_table: input cell -> selected cell or -1 */
 	/* cells x genes copy (CSR), built by expr_moments_cells when needed */
 	int64_t *rptr;
 	int32_t *rgene;
