@@ -334,7 +334,7 @@ expr_t *expr_load(const expr_opts_t *o)
 			if (sel[sp->ci[k]] >= 0 && sp->val[k] != 0)
 				e->ptr[sp->ri[k] + 1]++;
 		}
-	} else {
+	} else if (dm) {
 		rowbuf = xmallocarray((size_t)(ngenes ? ngenes : 1), sizeof *rowbuf);
 		for (int64_t c = 0; c < ncells; c++) {
 			const double *row = dense_row(dm, c, rowbuf);
@@ -368,7 +368,7 @@ expr_t *expr_load(const expr_opts_t *o)
 		for (int64_t g = 0; g < ngenes; g++)
 			tidy_gene(e, g, &w);
 		e->ptr[ngenes] = w;
-	} else {
+	} else if (dm) {
 		for (int64_t c = 0; c < ncells; c++) {
 			if (sel[c] < 0)
 				continue;
