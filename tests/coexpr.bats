@@ -378,3 +378,20 @@ print('ok', np.nanmax(np.abs(ref - t.value.values)) < 1e-9)"
 	assert_failure 2
 	assert_output --partial "--shuffle-strata needs --strata COL"
 }
+
+@test "coexpr: every value is written in the shortest form that reads back (Python repr agrees)" {
+	need_py numpy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --method pearson > p.tsv
+	run "$PY" -c "
+import math
+n = 0
+for line in list(open('p.tsv'))[1:]:
+    v = line.rstrip('\n').split('\t')[2]
+    if v == 'nan':
+        continue
+    assert v == repr(float(v)), v
+    n += 1
+print('ok', n)"
+	assert_output "ok 1482"
+}
