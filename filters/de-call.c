@@ -70,14 +70,18 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Kept reachable for valgrind when die() leaves design_build (noreturn). */
+static void *volatile park[4];
+
 static void design_build(design_t *d, const expr_t *e, const char *col, const char *control)
 {
 	int gc = expr_col(e, col, "--group");
 	int rest = strcmp(control, "rest") == 0;
-	strtab_t *t = strtab_new();
+	strtab_t *t = park[0] = strtab_new();
 	/* pass 1: names, and (cell, perturbation) memberships */
 	int64_t cap = 1024, nm = 0;
-	int64_t *mc = xmallocarray((size_t)cap, sizeof *mc), *mp = xmallocarray((size_t)cap, sizeof *mp);
+	int64_t *mc = park[1] = xmallocarray((size_t)cap, sizeof *mc);
+	int64_t *mp = park[2] = xmallocarray((size_t)cap, sizeof *mp);
 	d->base = xmallocarray((size_t)e->ncells, sizeof *d->base);
 	d->nctrl = 0;
 	for (int64_t c = 0; c < e->ncells; c++) {
@@ -100,8 +104,8 @@ static void design_build(design_t *d, const expr_t *e, const char *col, const ch
 					if (!dup) {
 						if (nm == cap) {
 							cap *= 2;
-							mc = xreallocarray(mc, (size_t)cap, sizeof *mc);
-							mp = xreallocarray(mp, (size_t)cap, sizeof *mp);
+							mc = park[1] = xreallocarray(mc, (size_t)cap, sizeof *mc);
+							mp = park[2] = xreallocarray(mp, (size_t)cap, sizeof *mp);
 						}
 						mc[nm] = c;
 						mp[nm++] = id;
