@@ -5,10 +5,19 @@
 
 typedef unsigned __int128 u128;
 
+/* 10^k for k = 0..22 (the most the fast path needs: s <= 21, -X <= 6) */
 static u128 pow10_128(int k)
 {
-	u128 p = 1;
-	while (k-- > 0)
+	static const uint64_t lo[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+		100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+		10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+		100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
+	};
+	if (k < 20)
+		return lo[k];
+	u128 p = lo[19];
+	for (int i = 19; i < k; i++)
 		p *= 10;
 	return p;
 }
