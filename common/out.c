@@ -1,6 +1,7 @@
 #include "out.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +69,13 @@ static int ends_with(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
+/* An existing path that is not a regular file (device, FIFO, socket). */
+static int is_special(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 wr_t *wr_open(const char *path, int gzip)
 {
 	wr_t *w = xcalloc(1, sizeof *w);
@@ -75,6 +83,15 @@ wr_t *wr_open(const char *path, int gzip)
 	if (!path || strcmp(path, "-") == 0) {
 		w->name = xstrdup("<stdout>");
 		w->fd = 1;
+	} else if (is_special(path)) {
+		/* /dev/null, /dev/stdout, a FIFO: write in place. The temporary-name
+		 * dance would rename a regular file over the device. */
+		w->name = xstrdup(path);
+		w->fd = open(path, O_WRONLY);
+		if (w->fd < 0)
+			die_errno("cannot open '%s'", path);
+		if (!gzip && ends_with(path, ".gz"))
+			gzip = 1;
 	} else {
 		install_cleanup();
 		w->name = xstrdup(path);
@@ -224,6 +241,8 @@ void wr_close(wr_t *w)
 			die_errno("cannot rename '%s' to '%s'", w->tmp, w->name);
 		if (w->slot >= 0)
 			tmp_names[w->slot] = NULL;
+	} else if (w->fd != 1 && close(w->fd) != 0) {
+		die_errno("%s: close failed", w->name);
 	}
 	/* stdout: write(2) already reported every error; nothing is buffered in stdio. */
 	free(w->tmp);

@@ -86,7 +86,7 @@ static void plant(rng_t *r, int ngenes, int nclusters, plant_t *p)
 	int64_t *perm = xmallocarray((size_t)ngenes, sizeof *perm);
 	for (int g = 0; g < ngenes; g++)
 		perm[g] = g;
-	rng_shuffle(r, perm, ngenes);
+	rng_shuffle_i64(r, perm, ngenes);
 	int sigma[CLUSTERS_MAX];
 	for (int k = 0; k < nclusters; k++)
 		sigma[k] = (k + 1 + (int)rng_below(r, (uint64_t)nclusters - 1)) % nclusters;
@@ -185,12 +185,12 @@ static void write_model(const world_t *w, rng_t *r, const model_spec_t *ms)
 	int G = o->genes, c = w->c, d = w->d, L = o->layers;
 	char *dir = path_join(o->out, ms->name);
 	mkdir_p(dir);
-	/* Vocabulary: about 85% of the universe, in a model-specific order. */
+	/* Vocabulary: 95% of the universe, in a model-specific order. */
 	int64_t *perm = xmallocarray((size_t)G, sizeof *perm);
 	for (int g = 0; g < G; g++)
 		perm[g] = g;
-	rng_shuffle(r, perm, G);
-	int n = (int)(0.85 * G);
+	rng_shuffle_i64(r, perm, G);
+	int n = (int)(0.95 * G);
 	plant_t own, early;
 	plant(r, G, c < 12 ? c : 12, &own);
 	plant(r, G, c < 12 ? c : 12, &early);
@@ -273,7 +273,7 @@ static void write_truth(const world_t *w, rng_t *r)
 			gene_id(a, sizeof a, i, 0);
 			gene_id(b, sizeof b, j, 0);
 			wr_printf(sp, "%s\t%s\n", a, b);
-			if (rng_unif(r) < 0.6)
+			if (rng_uniform(r) < 0.6)
 				wr_printf(rf, "%s\t%s\n", a, b);
 		}
 	for (int e = 0; e < G / 2; e++) {

@@ -1,5 +1,6 @@
 #include "strtab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,13 +145,24 @@ strtab_t *strtab_read_lines(const char *path)
 	size_t len;
 	char *line;
 	while ((line = rd_line(r, &len)) != NULL) {
-		if (len == 0)
-			die("%s:%lld: empty id", rd_name(r), (long long)rd_lineno(r));
+		if (len == 0) {
+			char msg[512];
+			snprintf(msg, sizeof msg, "%s:%lld: empty id", rd_name(r), (long long)rd_lineno(r));
+			strtab_free(t);
+			rd_close(r);
+			die("%s", msg);
+		}
 		int added;
 		int64_t id = strtab_put(t, line, len, &added);
-		if (!added)
-			die("%s:%lld: duplicate id '%s' (first on line %lld)", rd_name(r),
-			    (long long)rd_lineno(r), line, (long long)id + 1);
+		if (!added) {
+			/* Free first: leak checkers run over error exits too. */
+			char msg[512];
+			snprintf(msg, sizeof msg, "%s:%lld: duplicate id '%.200s' (first on line %lld)",
+				 rd_name(r), (long long)rd_lineno(r), line, (long long)id + 1);
+			strtab_free(t);
+			rd_close(r);
+			die("%s", msg);
+		}
 	}
 	rd_close(r);
 	return t;

@@ -17,11 +17,11 @@ setup() {
 		done
 	done
 	run grep -c . s/alpha/genes.txt
-	assert_output 255
+	assert_output 285
 	run grep ENSSIMG s/beta/genes.txt
 	assert_success
 	run ak mat info s/beta/resid/cat1/layer0.npy
-	assert_line "shape	255 x 128"
+	assert_line "shape	285 x 128"
 }
 
 @test "fm-sim: same seed, same bytes; another seed, other bytes" {

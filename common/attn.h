@@ -1,0 +1,53 @@
+/* Streaming attention over row blocks: S_h = Q_h K_h^T / sqrt(d_k) per head
+ * through OpenBLAS sgemm, softmax per row, head average, and per block the
+ * fused top-K selection and rank counting. Never holds an n x n matrix:
+ * memory is O(n d + threads * block * n + K + |at|) (plus the rank
+ * histogram's touched pages when pairs are looked up). Definitions as in
+ * DESIGN.md. Output is identical for any thread count: blocks have fixed
+ * boundaries, each block's arithmetic is the same whoever computes it, and
+ * selections and counts are merged in an order-free way (total order on
+ * pairs, integer sums). */
+#ifndef AK_ATTN_H
+#define AK_ATTN_H
+
+#include <stdint.h>
+
+#include "topk.h"
+
+typedef struct attn_spec {
+	int64_t n, d;           /* genes, model width */
+	int heads;
+	const float *x;         /* n x d, the attention input (LayerNorm already applied) */
+	const float *wq, *wk;   /* d x d, PyTorch Linear (out x in) */
+	const float *bq, *bk;   /* length d, or NULL */
+	int raw;                /* scaled scores instead of softmax */
+	int absval;             /* rank by |value| */
+	int keep_self;          /* diagonal in selection and distribution */
+	int per_head;           /* one distribution per head instead of the average */
+	int64_t k;              /* top-K per distribution */
+	/* Genes whose pairs are selected and ranked (NULL: all). Softmax still runs
+	 * over every key: a subset aligns genes across models without changing
+	 * a model's own attention. N = ns(ns-1), or ns^2 with keep_self. */
+	const uint8_t *subset;
+	int64_t nat;            /* pairs to look up (0: none) */
+	const int32_t *at_from, *at_to;
+	int threads;
+} attn_spec_t;
+
+typedef struct attn_result {
+	int ndist;              /* 1, or heads with per_head */
+	int64_t ntotal;         /* N: size of each ranked distribution */
+	tk_buf_t *top;          /* [ndist], finished: best min(k, N) first */
+	int64_t **rank;         /* [ndist][top[d].n] */
+	float *at_value;        /* [nat * ndist], pair-major */
+	int64_t *at_rank;       /* [nat * ndist] */
+} attn_result_t;
+
+void attn_run(const attn_spec_t *s, attn_result_t *r);
+void attn_result_free(attn_result_t *r);
+
+/* LayerNorm per row over d features (population variance), in double,
+ * stored as float; w, b may be NULL (1 and 0). In place. */
+void layer_norm_rows(float *x, int64_t n, int64_t d, const float *w, const float *b, double eps);
+
+#endif

@@ -1,0 +1,148 @@
+# Cross-model attention analysis (the "Cross-model attention" analyses):
+#
+#   make -f pipelines/cross-model.mk MODELS="m/scgpt m/geneformer" OUT=out \
+#        MAP=human_symbol_ensembl.tsv.gz
+#
+# Genes of all models are aligned on the intersection of their ids, after
+# mapping every model to one id type (ID_TYPE, via MAP where a model's
+# meta.tsv says another id_type). Attention is each model's own (softmax over
+# its whole vocabulary); selection and ranks are over the directed pairs of
+# aligned genes (attn-topk --subset). Then: the union of every model-layer's
+# top-K, evaluated in every model-layer; the cross model x layer
+# rank-agreement matrix; coherence of each model-layer with the other
+# families; consensus attention per model (sum over layers); figures, report.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+export LC_ALL := C
+
+PIPE_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+AK_BIN    ?= $(abspath $(PIPE_DIR)/../bin)
+export PATH := $(AK_BIN):$(PATH)
+
+# ---- settings ----
+MODELS     ?=
+OUT        ?= cross-out
+K          ?= 1000
+TOPK_FLAGS ?=
+CATEGORIES ?=
+THREADS    ?= 2
+# common id type and the map (TSV with a header) between id types
+ID_TYPE    ?= symbol
+MAP        ?=
+# columns of MAP: FROM (the other id type) and TO (ID_TYPE)
+MAP_COLS   ?= ensembl_gene,symbol
+
+ifeq ($(strip $(MODELS)),)
+$(error MODELS is empty: give two or more model directories)
+endif
+
+meta = $(shell awk -F'\t' '$$1 == "$(2)" { print $$2 }' $(1)/meta.tsv)
+name_of = $(notdir $(patsubst %/,%,$(1)))
+
+SETTINGS := k=$(K) flags=$(TOPK_FLAGS) id=$(ID_TYPE) map=$(MAP) cols=$(MAP_COLS)
+STAMP := $(OUT)/.settings
+$(shell mkdir -p $(OUT) && { [ -f $(STAMP) ] && [ "$$(cat $(STAMP))" = "$(SETTINGS)" ] || printf '%s\n' "$(SETTINGS)" > $(STAMP); })
+
+NAMES :=
+TOPKS :=
+# categories common to all models
+CATS := $(or $(CATEGORIES),$(shell for d in $(MODELS); do ls $$d/resid; done | sort | uniq -c | awk -v n=$(words $(MODELS)) '$$1 == n { print $$2 }'))
+ifeq ($(strip $(CATS)),)
+$(error no cell category is present in every model's resid/)
+endif
+
+# $(1) model dir, $(2) name, $(3) layer, $(4) heads, $(5) category
+define LAYER_RULES
+$(OUT)/$(2)/$(5)/topk/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer$(3).wq.npy $(1)/layer$(3).wk.npy $(OUT)/genes/$(2).txt $(OUT)/common_genes.txt $(STAMP)
+	@mkdir -p $$(@D)
+	attn-topk --resid $$< --wq $(1)/layer$(3).wq.npy --wk $(1)/layer$(3).wk.npy \
+		$$(if $$(wildcard $(1)/layer$(3).bq.npy),--bq $(1)/layer$(3).bq.npy) \
+		$$(if $$(wildcard $(1)/layer$(3).bk.npy),--bk $(1)/layer$(3).bk.npy) \
+		--heads $(4) --top $(K) --genes $(OUT)/genes/$(2).txt --subset $(OUT)/common_genes.txt \
+		--threads $(THREADS) --label model=$(2) --label category=$(5) --label layer=$(3) $(TOPK_FLAGS) -o $$@
+
+$(OUT)/$(2)/$(5)/at/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer$(3).wq.npy $(1)/layer$(3).wk.npy $(OUT)/genes/$(2).txt $(OUT)/common_genes.txt $(OUT)/$(5)/union.tsv.gz $(STAMP)
+	@mkdir -p $$(@D)
+	attn-topk --resid $$< --wq $(1)/layer$(3).wq.npy --wk $(1)/layer$(3).wk.npy \
+		$$(if $$(wildcard $(1)/layer$(3).bq.npy),--bq $(1)/layer$(3).bq.npy) \
+		$$(if $$(wildcard $(1)/layer$(3).bk.npy),--bk $(1)/layer$(3).bk.npy) \
+		--heads $(4) --at $(OUT)/$(5)/union.tsv.gz --genes $(OUT)/genes/$(2).txt --subset $(OUT)/common_genes.txt \
+		--threads $(THREADS) --label model=$(2) --label category=$(5) --label layer=$(3) $(TOPK_FLAGS) -o $$@
+
+TOPKS_$(5) += $(OUT)/$(2)/$(5)/topk/layer$(3).tsv.gz
+ATS_$(5) += $(OUT)/$(2)/$(5)/at/layer$(3).tsv.gz
+endef
+
+# $(1) model dir
+define MODEL_RULES
+$(eval _m := $(call name_of,$(1)))
+$(eval _L := $(call meta,$(1),n_layers))
+$(eval _H := $(call meta,$(1),n_heads))
+$(eval _T := $(or $(call meta,$(1),id_type),$(ID_TYPE)))
+$(if $(_L),,$(error $(1)/meta.tsv: no n_layers))
+$(if $(_H),,$(error $(1)/meta.tsv: no n_heads))
+$(if $(filter $(_m),$(NAMES)),$(error two models are named $(_m)))
+$(eval NAMES += $(_m))
+$(OUT)/genes/$(_m).txt: $(1)/genes.txt $(if $(filter-out $(ID_TYPE),$(_T)),$(MAP)) $(STAMP)
+	@mkdir -p $$(@D)
+	$(if $(filter $(ID_TYPE),$(_T)),cp $$< $$@.tmp,$(PIPE_DIR)/lib/map-genes $(MAP) $(MAP_COLS) < $$< > $$@.tmp) && mv $$@.tmp $$@
+$(OUT)/families.tsv: $(1)/meta.tsv
+$(foreach c,$(CATS),$(foreach l,$(shell seq 0 $$(($(_L) - 1))),$(eval $(call LAYER_RULES,$(1),$(_m),$(l),$(_H),$(c)))))
+endef
+
+$(foreach d,$(MODELS),$(eval $(call MODEL_RULES,$(patsubst %/,%,$(d)))))
+
+$(OUT)/common_genes.txt: $(foreach m,$(NAMES),$(OUT)/genes/$(m).txt)
+	$(PIPE_DIR)/lib/intersect-lines $^ > $@.tmp && mv $@.tmp $@
+	@echo "cross-model: $$(wc -l < $@) genes in common to $(words $(NAMES)) models" >&2
+
+$(OUT)/families.tsv:
+	{ printf 'model\tfamily\n'; for d in $(MODELS); do \
+		printf '%s\t%s\n' "$$(basename $$d)" "$$(awk -F'\t' '$$1 == "family" { print $$2 }' $$d/meta.tsv)"; \
+	done; } > $@.tmp && mv $@.tmp $@
+
+# $(1) category
+define CATEGORY_RULES
+$(OUT)/$(1)/union.tsv.gz: $$(TOPKS_$(1))
+	@mkdir -p $$(@D)
+	$(PIPE_DIR)/lib/union-pairs $$^ > $$@.tmp && mv $$@.tmp $$@
+$(OUT)/$(1)/eval.tsv.gz: $$(ATS_$(1))
+	$(PIPE_DIR)/lib/cat-tsv $$^ | gzip -1 > $$@.tmp && mv $$@.tmp $$@
+endef
+$(foreach c,$(CATS),$(eval $(call CATEGORY_RULES,$(c))))
+
+EVALS := $(foreach c,$(CATS),$(OUT)/$(c)/eval.tsv.gz)
+
+$(OUT)/rank_quantile.tsv: $(EVALS)
+	rank-quantile --by model,layer --within category --top $(K) $^ -o $@
+$(OUT)/rank_quantile.median.tsv: $(OUT)/rank_quantile.tsv
+	$(PIPE_DIR)/lib/median-over query_model,query_layer,eval_model,eval_layer median_quantile < $< > $@.tmp && mv $@.tmp $@
+$(OUT)/coherence.tsv: $(EVALS) $(OUT)/families.tsv
+	rank-quantile --by model,layer --within category --top $(K) --families $(OUT)/families.tsv $(EVALS) -o $@
+$(OUT)/coherence.median.tsv: $(OUT)/coherence.tsv
+	$(PIPE_DIR)/lib/median-over query_model,query_layer coherence < $< > $@.tmp && mv $@.tmp $@
+# consensus attention: per model and category, each pair's value summed over layers
+$(OUT)/consensus.tsv: $(EVALS)
+	$(PIPE_DIR)/lib/consensus $^ > $@.tmp && mv $@.tmp $@
+
+# cross model x layer matrix, within-model blocks masked
+$(OUT)/cross.tsv: $(OUT)/rank_quantile.median.tsv
+	awk -F'\t' 'BEGIN { OFS = "\t"; print "query", "eval", "median_quantile" } NR > 1 && $$1 != $$3 { print $$1 ":" $$2, $$3 ":" $$4, $$5 }' $< > $@.tmp && mv $@.tmp $@
+$(OUT)/fig_cross.png: $(OUT)/cross.tsv
+	$(PIPE_DIR)/lib/heatmap --x eval --y query --z median_quantile --range 0:0.5 \
+		--title "median quantile in eval model-layer of query model-layer's top-$(K) (within-model blocks masked)" \
+		--xlabel "eval model:layer" --ylabel "query model:layer" --cblabel "median quantile" $< $(basename $@)
+$(OUT)/fig_coherence.png: $(OUT)/coherence.median.tsv
+	$(PIPE_DIR)/lib/curves --x query_layer --y coherence --by query_model \
+		--title "coherence with other model families: mean -log10(2 min(q_med, 0.5)) over their layers" \
+		--xlabel "layer" --ylabel "coherence" $< $(basename $@)
+
+$(OUT)/report.html: $(OUT)/fig_cross.png $(OUT)/fig_coherence.png $(OUT)/coherence.median.tsv $(OUT)/consensus.tsv $(OUT)/common_genes.txt
+	$(PIPE_DIR)/lib/report-cross "$(OUT)" "$(NAMES)" "$(K)" "$(TOPK_FLAGS)" > $@.tmp && mv $@.tmp $@
+
+all: $(OUT)/report.html
+.DEFAULT_GOAL := all
+.PHONY: all
