@@ -32,7 +32,7 @@ static void seed_centres(const double *x, int64_t n, int d, int k, rng_t *r, dou
 			tot += near[i];
 		int64_t pick = n - 1;
 		if (tot > 0) {
-			double u = rng_unif(r) * tot, acc = 0;
+			double u = rng_uniform(r) * tot, acc = 0;
 			for (int64_t i = 0; i < n; i++) {
 				acc += near[i];
 				if (acc > u) { pick = i; break; }

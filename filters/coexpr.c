@@ -371,7 +371,7 @@ static void shuffle_strata(int32_t *sid, int64_t n, uint64_t seed)
 		perm[i] = i;
 	rng_t r;
 	rng_seed(&r, seed);
-	rng_shuffle(&r, perm, n);
+	rng_shuffle_i64(&r, perm, n);
 	memcpy(copy, sid, (size_t)n * sizeof *sid);
 	for (int64_t i = 0; i < n; i++)
 		sid[i] = copy[perm[i]];

@@ -350,11 +350,15 @@ class Rng:
         t = (s[1] << 17) & M
         s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45)
         return out
-    def below(self, n):
-        lim = M - M % n
-        while True:
-            x = self.next()
-            if x < lim: return x % n
+    def below(self, n):  # Lemire's multiply-shift with rejection
+        m = self.next() * n
+        lo = m & M
+        if lo < n:
+            thresh = ((1 << 64) - n) % n
+            while lo < thresh:
+                m = self.next() * n
+                lo = m & M
+        return m >> 64
 m, cells = load()
 x = norm(m)
 lab = cells.type.values.copy()
