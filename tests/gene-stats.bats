@@ -241,9 +241,7 @@ m[3, 4] = np.nan; np.save('nan.npy', m)"
 	need_py numpy
 	gen
 	sed '3s/.*/g0/' genes.txt > dup.txt
-	# not through valgrind: strtab_read_lines (common/strtab.c) loses its
-	# table when it dies on a duplicate; reported, not ours to change
-	run "$BIN/gene-stats" --counts x.mtx --genes dup.txt
+	run ak gene-stats --counts x.mtx --genes dup.txt
 	assert_data_error "dup.txt:3: duplicate id 'g0' (first on line 1)"
 	run ak gene-stats --genes genes.txt
 	assert_failure 2
