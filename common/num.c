@@ -1,5 +1,7 @@
 #include "num.h"
 
+#include "fmt_fast.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +27,9 @@ int fmt_f64(char *buf, double x)
 {
 	int n = special(buf, x);
 	if (n >= 0)
+		return n;
+	/* same bytes, exact integer arithmetic, for 1e-5 <= |x| < 1 */
+	if ((n = fmt_f64_fast(buf, x)) >= 0)
 		return n;
 	for (int p = 15; p <= 17; p++) {
 		n = snprintf(buf, NUM_BUFSZ, "%.*g", p, x);

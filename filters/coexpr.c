@@ -1,0 +1,583 @@
+/* coexpr: gene-gene co-expression edges (Spearman or Pearson) over the
+ * selected cells, as directed pairs; with --strata, per-stratum correlations
+ * aggregated into one score per pair (CSSI). */
+#include <getopt.h>
+#include <pthread.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corr.h"
+#include "err.h"
+#include "expr.h"
+#include "num.h"
+#include "opt.h"
+#include "out.h"
+#include "rng.h"
+#include "xalloc.h"
+
+static const char usage[] =
+	"usage: coexpr --counts FILE [--genes FILE] [--cells FILE] [--where COL=VALUE]...\n"
+	"              [--no-normalize] [--method spearman|pearson]\n"
+	"              [--genes-subset FILE | --hvg N] [--sources FILE] [--top K] [--abs]\n"
+	"              [--strata COL [--agg max|mean|range|deviation] [--min-cells N]\n"
+	"               [--shuffle-strata [--seed S]]] [-o OUT]\n"
+	"\n"
+	"Correlation of every pair of genes over the selected cells of log1p(counts per\n"
+	"10,000), written as directed pairs: from to value (both directions, no self pairs).\n"
+	"\n"
+	EXPR_USAGE
+	"  --method M           spearman (average ranks for ties) or pearson [spearman]\n"
+	"  --genes-subset FILE  only these genes (one name per line)\n"
+	"  --hvg N              only the N most variable genes (as gene-stats --hvg)\n"
+	"  --sources FILE       only pairs from these genes (to every gene of the subset)\n"
+	"  --top K              only the K strongest pairs, strongest first\n"
+	"  --abs                --top and --agg max compare |value|; the sign is kept\n"
+	"  --strata COL         correlate within each value of cells-table column COL,\n"
+	"                       then aggregate over the strata (CSSI)\n"
+	"  --agg A              max, mean (weighted by cells), range (max - min) or\n"
+	"                       deviation (max |stratum - all selected cells|) [max]\n"
+	"  --min-cells N        skip (and report) strata with fewer cells [20]\n"
+	"  --shuffle-strata     null model: permute the stratum labels over the cells\n"
+	"                       (same stratum sizes) before correlating\n"
+	"  --seed S             seed of --shuffle-strata [1]\n"
+	"  -o FILE              output [stdout]; .gz compresses\n"
+	"  -h, --help           this text\n";
+
+enum { OPT_METHOD = 256, OPT_SUBSET, OPT_HVG, OPT_SOURCES, OPT_TOP, OPT_ABS, OPT_STRATA, OPT_AGG,
+       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED };
+enum { AGG_NONE, AGG_MAX, AGG_MEAN, AGG_RANGE, AGG_DEV };
+
+static const struct option longopts[] = {
+	EXPR_LONGOPTS,
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "genes-subset", required_argument, NULL, OPT_SUBSET },
+	{ "hvg", required_argument, NULL, OPT_HVG },
+	{ "sources", required_argument, NULL, OPT_SOURCES },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "abs", no_argument, NULL, OPT_ABS },
+	{ "strata", required_argument, NULL, OPT_STRATA },
+	{ "agg", required_argument, NULL, OPT_AGG },
+	{ "min-cells", required_argument, NULL, OPT_MINCELLS },
+	{ "shuffle-strata", no_argument, NULL, OPT_SHUFFLE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* ---- top K directed pairs: a heap whose root is the weakest kept pair ---- */
+
+typedef struct { double key, val; int64_t from, to; } pair_t;
+
+/* a weaker than b: smaller key; on equal keys the later (from, to) is weaker. */
+static int weaker(const pair_t *a, const pair_t *b)
+{
+	if (a->key != b->key)
+		return a->key < b->key;
+	if (a->from != b->from)
+		return a->from > b->from;
+	return a->to > b->to;
+}
+
+typedef struct { pair_t *h; int64_t n, cap; } topk_t;
+
+static void sift_down(topk_t *t, int64_t i)
+{
+	for (;;) {
+		int64_t l = 2 * i + 1, r = l + 1, w = i;
+		if (l < t->n && weaker(&t->h[l], &t->h[w])) w = l;
+		if (r < t->n && weaker(&t->h[r], &t->h[w])) w = r;
+		if (w == i)
+			return;
+		pair_t x = t->h[i];
+		t->h[i] = t->h[w];
+		t->h[w] = x;
+		i = w;
+	}
+}
+
+static void topk_push(topk_t *t, const pair_t *p)
+{
+	if (t->n < t->cap) {
+		int64_t i = t->n++;
+		t->h[i] = *p;
+		while (i > 0) {
+			int64_t up = (i - 1) / 2;
+			if (!weaker(&t->h[i], &t->h[up]))
+				break;
+			pair_t x = t->h[i];
+			t->h[i] = t->h[up];
+			t->h[up] = x;
+			i = up;
+		}
+	} else if (t->cap > 0 && weaker(&t->h[0], p)) {
+		t->h[0] = *p;
+		sift_down(t, 0);
+	}
+}
+
+static int cmp_stronger_first(const void *a, const void *b)
+{
+	const pair_t *x = a, *y = b;
+	return weaker(y, x) ? -1 : weaker(x, y) ? 1 : 0;
+}
+
+/* ---- the run ---- */
+
+struct fmt_job;
+typedef struct {
+	int spearman, absval, agg;
+	int64_t top;
+	wr_t *w;
+	topk_t tk;
+	const expr_t *e;
+	int nthreads;
+	struct fmt_job *jobs;
+	pthread_t *th;
+} run_t;
+
+/* Text of rows lo..hi-1 of a block, formatted by one thread into its buffer. */
+typedef struct fmt_job {
+	const expr_t *e;
+	const int64_t *rg, *cg;
+	const double *V;
+	int64_t r0, lo, hi, nc;
+	char *buf;
+	size_t len, cap;
+} fmt_job_t;
+
+static void *fmt_work(void *arg)
+{
+	fmt_job_t *j = arg;
+	j->len = 0;
+	for (int64_t i = j->lo; i < j->hi; i++) {
+		int64_t from = j->rg[j->r0 + i];
+		const char *fn = j->e->genes[from];
+		size_t fl = strlen(fn);
+		const double *row = j->V + i * j->nc;
+		for (int64_t c = 0; c < j->nc; c++) {
+			int64_t to = j->cg[c];
+			if (to == from)
+				continue;
+			const char *tn = j->e->genes[to];
+			size_t tl = strlen(tn);
+			if (j->len + fl + tl + NUM_BUFSZ + 3 > j->cap) {
+				j->cap = 2 * (j->cap + fl + tl + NUM_BUFSZ + 3);
+				j->buf = xrealloc(j->buf, j->cap);
+			}
+			char *p = j->buf + j->len;
+			memcpy(p, fn, fl);
+			p += fl;
+			*p++ = '\t';
+			memcpy(p, tn, tl);
+			p += tl;
+			*p++ = '\t';
+			p += fmt_f64(p, row[c]);
+			*p++ = '\n';
+			j->len = (size_t)(p - j->buf);
+		}
+	}
+	return NULL;
+}
+
+/* Rows are formatted by several threads, a few rows each, and written in
+ * order: the number formatting dominates the all-pairs output. */
+static void emit_text(run_t *R, const int64_t *rg, int64_t r0, int64_t nr, const int64_t *cg, int64_t nc,
+		      const double *V)
+{
+	int nt = R->nthreads;
+	int64_t per = nc > 0 ? (1 << 20) / (nc * 24) : 1;  /* about 1 MB of text per thread */
+	if (per < 1) per = 1;
+	for (int64_t a = 0; a < nr;) {
+		int used = 0;
+		for (int t = 0; t < nt && a < nr; t++) {
+			int64_t b = a + per < nr ? a + per : nr;
+			R->jobs[t] = (fmt_job_t){ R->e, rg, cg, V, r0, a, b, nc, R->jobs[t].buf, 0, R->jobs[t].cap };
+			a = b;
+			used++;
+		}
+		for (int t = 1; t < used; t++)
+			if (pthread_create(&R->th[t], NULL, fmt_work, &R->jobs[t]) != 0)
+				die("cannot start a thread");
+		fmt_work(&R->jobs[0]);
+		for (int t = 1; t < used; t++)
+			pthread_join(R->th[t], NULL);
+		for (int t = 0; t < used; t++)
+			wr_write(R->w, R->jobs[t].buf, R->jobs[t].len);
+	}
+}
+
+static void emit(run_t *R, const int64_t *rg, int64_t r0, int64_t nr, const int64_t *cg, int64_t nc,
+		 const double *V)
+{
+	if (R->top < 0) {
+		emit_text(R, rg, r0, nr, cg, nc, V);
+		return;
+	}
+	for (int64_t i = 0; i < nr; i++) {
+		int64_t from = rg[r0 + i];
+		const double *row = V + i * nc;
+		for (int64_t j = 0; j < nc; j++) {
+			int64_t to = cg[j];
+			double v = row[j];
+			if (to == from || isnan(v))
+				continue;
+			pair_t p = { R->absval ? fabs(v) : v, v, from, to };
+			topk_push(&R->tk, &p);
+		}
+	}
+}
+
+/* One set of cells: all selected cells, or one stratum. */
+typedef struct {
+	corr_rows_t *r, *c;   /* c == r when the rows are the columns */
+	double weight;        /* cells */
+} cellset_t;
+
+static void cellset_make(cellset_t *s, const expr_t *e, const int64_t *rg, int64_t nr, const int64_t *cg,
+			 int64_t nc, int same, const int32_t *cmap, int64_t m, int spearman)
+{
+	s->c = corr_rows_new(e, cg, nc, cmap, m, spearman);
+	s->r = same ? s->c : corr_rows_new(e, rg, nr, cmap, m, spearman);
+	s->weight = (double)m;
+}
+
+static void cellset_free(cellset_t *s)
+{
+	if (s->r != s->c)
+		corr_rows_free(s->r);
+	corr_rows_free(s->c);
+}
+
+/* Fold stratum block C into the accumulators (NaN = stratum undefined). */
+static void fold(int agg, int absval, double w, const double *C, const double *P, double *A, double *B,
+		 int64_t len)
+{
+	for (int64_t k = 0; k < len; k++) {
+		double v = C[k];
+		if (isnan(v))
+			continue;
+		switch (agg) {
+		case AGG_MAX:
+			if (isnan(A[k]) || (absval ? fabs(v) > fabs(A[k]) : v > A[k]))
+				A[k] = v;
+			break;
+		case AGG_MEAN:
+			if (isnan(A[k])) { A[k] = 0; B[k] = 0; }
+			A[k] += w * v;
+			B[k] += w;
+			break;
+		case AGG_RANGE:
+			if (isnan(A[k]) || v > A[k]) A[k] = v;
+			if (isnan(B[k]) || v < B[k]) B[k] = v;
+			break;
+		case AGG_DEV: {
+			double d = fabs(v - P[k]);
+			if (isnan(A[k]) || d > A[k]) A[k] = d;
+			break;
+		}
+		}
+	}
+}
+
+static void finish(int agg, double *A, const double *B, const double *P, int64_t len)
+{
+	for (int64_t k = 0; k < len; k++) {
+		if (agg == AGG_MEAN && !isnan(A[k])) A[k] /= B[k];
+		else if (agg == AGG_RANGE && !isnan(A[k])) A[k] -= B[k];
+		else if (agg == AGG_DEV && isnan(P[k])) A[k] = NAN;
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int64_t *all_genes(int64_t n)
+{
+	int64_t *v = xmallocarray((size_t)(n ? n : 1), sizeof *v);
+	for (int64_t i = 0; i < n; i++)
+		v[i] = i;
+	return v;
+}
+
+typedef struct { const char *label; int64_t n; } stratum_t;
+static int cmp_label(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Stratum id per selected cell (by sorted label), or -1 when skipped. Returns
+ * the kept strata in *out (labels point into e's cells table). */
+static int64_t make_strata(const expr_t *e, const char *col, int64_t min_cells, int32_t *sid,
+			   stratum_t **out)
+{
+	int ci = expr_col(e, col, "--strata");
+	const char **lab = xmallocarray((size_t)e->ncells, sizeof *lab);
+	for (int64_t c = 0; c < e->ncells; c++)
+		lab[c] = expr_field(e, c, ci);
+	qsort(lab, (size_t)e->ncells, sizeof *lab, cmp_label);
+	stratum_t *all = xmallocarray((size_t)e->ncells, sizeof *all);
+	int64_t ns = 0;
+	for (int64_t c = 0; c < e->ncells; c++) {
+		if (ns && strcmp(all[ns - 1].label, lab[c]) == 0) {
+			all[ns - 1].n++;
+			continue;
+		}
+		all[ns].label = lab[c];
+		all[ns++].n = 1;
+	}
+	stratum_t *kept = xmallocarray((size_t)ns, sizeof *kept);
+	int64_t nk = 0;
+	for (int64_t s = 0; s < ns; s++) {
+		if (all[s].n < min_cells)
+			warn("stratum %s='%s': %lld cells (< --min-cells %lld), skipped", col, all[s].label,
+			     (long long)all[s].n, (long long)min_cells);
+		else
+			kept[nk++] = all[s];
+	}
+	if (nk == 0)
+		die("%s: no stratum of '%s' has --min-cells %lld cells or more", e->cells_src, col,
+		    (long long)min_cells);
+	for (int64_t c = 0; c < e->ncells; c++) {
+		const char *l = expr_field(e, c, ci);
+		sid[c] = -1;
+		/* binary search over the kept labels (sorted) */
+		int64_t lo = 0, hi = nk - 1;
+		while (lo <= hi) {
+			int64_t mid = (lo + hi) / 2;
+			int d = strcmp(l, kept[mid].label);
+			if (d == 0) { sid[c] = (int32_t)mid; break; }
+			if (d < 0) hi = mid - 1; else lo = mid + 1;
+		}
+	}
+	free(lab);
+	free(all);
+	*out = kept;
+	return nk;
+}
+
+/* The null of issue 11: cell c takes the stratum of cell perm[c], perm a
+ * seeded Fisher-Yates permutation, so every stratum keeps its size. */
+static void shuffle_strata(int32_t *sid, int64_t n, uint64_t seed)
+{
+	int64_t *perm = xmallocarray((size_t)n, sizeof *perm);
+	int32_t *copy = xmallocarray((size_t)n, sizeof *copy);
+	for (int64_t i = 0; i < n; i++)
+		perm[i] = i;
+	rng_t r;
+	rng_seed(&r, seed);
+	rng_shuffle_i64(&r, perm, n);
+	memcpy(copy, sid, (size_t)n * sizeof *sid);
+	for (int64_t i = 0; i < n; i++)
+		sid[i] = copy[perm[i]];
+	free(perm);
+	free(copy);
+}
+
+#define BLOCK_BYTES ((size_t)256 << 20)
+
+int main(int argc, char **argv)
+{
+	err_init(argv[0]);
+	expr_opts_t o;
+	expr_opts_init(&o);
+	const char *subset = NULL, *sources = NULL, *strata = NULL, *out = NULL;
+	long long hvg = -1, min_cells = 20;
+	run_t R = { .spearman = 1, .top = -1, .agg = AGG_NONE };
+	int agg = AGG_MAX, agg_set = 0, shuffle = 0, seed_set = 0, c;
+	long long seed = 1;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		if (expr_getopt(&o, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_METHOD:
+			if (strcmp(optarg, "spearman") == 0) R.spearman = 1;
+			else if (strcmp(optarg, "pearson") == 0) R.spearman = 0;
+			else die_usage("--method: '%s' is not spearman or pearson", optarg);
+			break;
+		case OPT_SUBSET: subset = optarg; break;
+		case OPT_HVG: hvg = opt_int(optarg, "--hvg", 1, INT64_MAX); break;
+		case OPT_SOURCES: sources = optarg; break;
+		case OPT_TOP: R.top = opt_int(optarg, "--top", 0, INT64_MAX); break;
+		case OPT_ABS: R.absval = 1; break;
+		case OPT_STRATA: strata = optarg; break;
+		case OPT_AGG:
+			agg_set = 1;
+			if (strcmp(optarg, "max") == 0) agg = AGG_MAX;
+			else if (strcmp(optarg, "mean") == 0) agg = AGG_MEAN;
+			else if (strcmp(optarg, "range") == 0) agg = AGG_RANGE;
+			else if (strcmp(optarg, "deviation") == 0) agg = AGG_DEV;
+			else die_usage("--agg: '%s' is not max, mean, range or deviation", optarg);
+			break;
+		case OPT_MINCELLS: min_cells = opt_int(optarg, "--min-cells", 1, INT64_MAX); break;
+		case OPT_SHUFFLE: shuffle = 1; break;
+		case OPT_SEED: seed = opt_int(optarg, "--seed", 0, INT64_MAX); seed_set = 1; break;
+		case 'o': out = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: die_usage("bad option");
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!o.counts)
+		die_usage("--counts FILE is required");
+	if (subset && hvg >= 0)
+		die_usage("--genes-subset and --hvg exclude each other");
+	if (agg_set && !strata)
+		die_usage("--agg needs --strata COL");
+	if (shuffle && !strata)
+		die_usage("--shuffle-strata needs --strata COL");
+	if (seed_set && !shuffle)
+		die_usage("--seed needs --shuffle-strata");
+	if (strata && !o.cells)
+		die_usage("--strata needs a cells table (--cells FILE)");
+	R.agg = strata ? agg : AGG_NONE;
+
+	expr_t *e = expr_load(&o);
+	R.e = e;
+	/* Column genes (the subset) and row genes (sources, or the same). */
+	int64_t nc, nr, *cg, *rg;
+	if (subset) {
+		nc = expr_gene_list(e, subset, &cg);
+		qsort(cg, (size_t)nc, sizeof *cg, cmp_i64);
+	} else if (hvg >= 0) {
+		int64_t *rank = xmallocarray((size_t)e->ngenes, sizeof *rank);
+		uint8_t *sel = xmalloc((size_t)e->ngenes);
+		nc = expr_hvg(e, hvg, NULL, 0, rank, sel);
+		cg = xmallocarray((size_t)nc, sizeof *cg);
+		for (int64_t g = 0, k = 0; g < e->ngenes; g++)
+			if (sel[g])
+				cg[k++] = g;
+		free(rank);
+		free(sel);
+	} else {
+		nc = e->ngenes;
+		cg = all_genes(nc);
+	}
+	int same = !sources;
+	if (sources) {
+		nr = expr_gene_list(e, sources, &rg);
+		qsort(rg, (size_t)nr, sizeof *rg, cmp_i64);
+	} else {
+		nr = nc;
+		rg = cg;
+	}
+
+	/* Cell sets: all selected cells, and/or the kept strata. */
+	int64_t nsets = 0;
+	cellset_t pooled = { 0 }, *sets = NULL;
+	if (!strata || agg == AGG_DEV)
+		cellset_make(&pooled, e, rg, nr, cg, nc, same, NULL, e->ncells, R.spearman);
+	if (strata) {
+		int32_t *sid = xmallocarray((size_t)e->ncells, sizeof *sid);
+		stratum_t *st;
+		nsets = make_strata(e, strata, min_cells, sid, &st);
+		if (shuffle)
+			shuffle_strata(sid, e->ncells, (uint64_t)seed);
+		sets = xcalloc((size_t)nsets, sizeof *sets);
+		int32_t *cmap = xmallocarray((size_t)e->ncells, sizeof *cmap);
+		for (int64_t s = 0; s < nsets; s++) {
+			int32_t k = 0;
+			for (int64_t ci = 0; ci < e->ncells; ci++)
+				cmap[ci] = sid[ci] == s ? k++ : -1;
+			cellset_make(&sets[s], e, rg, nr, cg, nc, same, cmap, k, R.spearman);
+		}
+		free(cmap);
+		free(sid);
+		free(st);
+	}
+
+	/* Row blocks: as many rows as fit the budget with every buffer held.
+	 * ATTNKIT_BLOCK_BYTES lowers the budget (tests use it to force blocks). */
+	size_t budget = BLOCK_BYTES;
+	const char *env = getenv("ATTNKIT_BLOCK_BYTES");
+	if (env && *env) {
+		int64_t b;
+		if (!parse_i64(env, &b) || b < 1)
+			die("ATTNKIT_BLOCK_BYTES: '%s' is not a positive integer", env);
+		budget = (size_t)b;
+	}
+	int nbuf = strata ? 4 : 1;
+	size_t rowbytes = xmul((size_t)(nc ? nc : 1), sizeof(double) * (size_t)nbuf);
+	int64_t blk = (int64_t)(budget / rowbytes);
+	if (blk < 1) blk = 1;
+	if (blk > nr) blk = nr;
+	double *C = xmallocarray(xmul((size_t)(blk ? blk : 1), (size_t)(nc ? nc : 1)), sizeof *C);
+	double *A = NULL, *B = NULL, *P = NULL;
+	if (strata) {
+		size_t len = xmul((size_t)(blk ? blk : 1), (size_t)(nc ? nc : 1));
+		A = xmallocarray(len, sizeof *A);
+		B = xmallocarray(len, sizeof *B);
+		if (agg == AGG_DEV)
+			P = xmallocarray(len, sizeof *P);
+	}
+	if (R.top >= 0) {
+		/* at most the number of directed pairs */
+		int64_t npairs = nr * nc;
+		R.tk.cap = R.top < npairs ? R.top : npairs;
+		R.tk.h = xmallocarray((size_t)(R.tk.cap ? R.tk.cap : 1), sizeof *R.tk.h);
+	}
+	R.nthreads = corr_threads();
+	R.jobs = xcalloc((size_t)R.nthreads, sizeof *R.jobs);
+	R.th = xcalloc((size_t)R.nthreads, sizeof *R.th);
+	R.w = wr_open(out, 0);
+	wr_puts(R.w, "from\tto\tvalue\n");
+	for (int64_t r0 = 0; r0 < nr; r0 += blk) {
+		int64_t n = nr - r0 < blk ? nr - r0 : blk;
+		size_t len = (size_t)(n * nc);
+		if (!strata) {
+			corr_block(pooled.r, r0, n, pooled.c, same, C);
+			emit(&R, rg, r0, n, cg, nc, C);
+			continue;
+		}
+		if (P)
+			corr_block(pooled.r, r0, n, pooled.c, same, P);
+		for (size_t k = 0; k < len; k++)
+			A[k] = B[k] = NAN;
+		for (int64_t s = 0; s < nsets; s++) {
+			corr_block(sets[s].r, r0, n, sets[s].c, same, C);
+			fold(agg, R.absval, sets[s].weight, C, P, A, B, (int64_t)len);
+		}
+		finish(agg, A, B, P, (int64_t)len);
+		emit(&R, rg, r0, n, cg, nc, A);
+	}
+	if (R.top >= 0) {
+		qsort(R.tk.h, (size_t)R.tk.n, sizeof *R.tk.h, cmp_stronger_first);
+		for (int64_t i = 0; i < R.tk.n; i++) {
+			const pair_t *p = &R.tk.h[i];
+			wr_puts(R.w, e->genes[p->from]);
+			wr_putc(R.w, '\t');
+			wr_puts(R.w, e->genes[p->to]);
+			wr_putc(R.w, '\t');
+			wr_f64(R.w, p->val);
+			wr_putc(R.w, '\n');
+		}
+	}
+	wr_close(R.w);
+
+	free(R.tk.h);
+	for (int t = 0; t < R.nthreads; t++)
+		free(R.jobs[t].buf);
+	free(R.jobs);
+	free(R.th);
+	free(C);
+	free(A);
+	free(B);
+	free(P);
+	if (!strata || agg == AGG_DEV)
+		cellset_free(&pooled);
+	for (int64_t s = 0; s < nsets; s++)
+		cellset_free(&sets[s]);
+	free(sets);
+	if (rg != cg)
+		free(rg);
+	free(cg);
+	free(o.where);
+	expr_free(e);
+	return 0;
+}

@@ -1,0 +1,401 @@
+#!/usr/bin/env bats
+# coexpr: Spearman / Pearson pairs against scipy.stats.spearmanr and
+# numpy.corrcoef (1e-9), on generated counts with many ties and constant genes
+# and on pbmc160 / papalexi2021; subsets, sources, top K, CSSI strata
+# aggregations against a numpy re-implementation; blocked products equal the
+# single product; bad input.
+
+setup() {
+	load helper
+	cd "$BATS_TEST_TMPDIR"
+}
+
+gen() {
+	"$PY" "$BATS_TEST_DIRNAME/expr_data.py"
+}
+
+# check OUT METHOD [SELECT] [GENES]: every pair of OUT against the reference
+# over the selected cells (python expression on `cells`) and gene indices.
+check() {
+	PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" - "$@" <<'PY'
+import sys, warnings, numpy as np, scipy.stats as ss
+from expr_data import load, norm, read_tsv, spearman
+warnings.simplefilter("ignore")
+out, method = sys.argv[1], sys.argv[2]
+m, cells = load()
+s = eval(sys.argv[3]) if len(sys.argv) > 3 else np.ones(len(cells), bool)
+genes = eval(sys.argv[4]) if len(sys.argv) > 4 else list(range(m.shape[1]))
+x = norm(m)[s][:, genes]
+ref = spearman(x) if method == "spearman" else np.corrcoef(x.T)
+t = read_tsv(out)
+assert list(t.columns) == ["from", "to", "value"], list(t.columns)
+pos = {f"g{g}": i for i, g in enumerate(genes)}
+fr, to = t["from"].map(pos).values, t["to"].map(pos).values
+n = len(genes)
+assert len(t) == n * (n - 1), (len(t), n)
+assert (fr != to).all()
+# order: from in gene order, then to in gene order
+key = fr * n + to
+assert (np.diff(key) > 0).all()
+r = ref[fr, to]
+assert np.array_equal(np.isnan(r), np.isnan(t.value.values)), "NaN pattern differs"
+ok = ~np.isnan(r)
+err = np.abs(r[ok] - t.value.values[ok]).max()
+assert err < 1e-9, err
+print("ok", len(t), "nan", int((~ok).sum()))
+PY
+}
+
+@test "coexpr --help prints usage and exits 0" {
+	run ak coexpr --help
+	assert_success
+	assert_output --partial "usage: coexpr"
+}
+
+@test "coexpr: Spearman all pairs vs scipy.stats.spearmanr (ties, constant genes give nan)" {
+	need_py scipy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt -o sp.tsv
+	run check sp.tsv spearman
+	assert_success
+	# g0 is zero in every cell: its 2 x 39 pairs are nan
+	assert_output "ok 1560 nan 78"
+}
+
+@test "coexpr: Pearson all pairs vs numpy.corrcoef; --where; dense input gives the same" {
+	need_py scipy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --method pearson > pe.tsv
+	run check pe.tsv pearson
+	assert_success
+	ak coexpr --counts x.npy --genes genes.txt --cells cells.tsv --where type=B --method pearson > peB.tsv
+	run check peB.tsv pearson "(cells.type == 'B').values"
+	assert_success
+	assert_output --partial "ok 1560"
+}
+
+@test "coexpr: --genes-subset, --hvg, and --sources rows" {
+	need_py scipy
+	gen
+	printf 'g5\ng2\ng30\ng11\ng2\n' > sub.txt
+	ak coexpr --counts x.mtx --genes genes.txt --genes-subset sub.txt > sub.tsv
+	run check sub.tsv spearman "np.ones(300, bool)" "[2, 5, 11, 30]"
+	assert_success
+	assert_output "ok 12 nan 0"
+	# --hvg 6: the six most variable genes (gene-stats --hvg agrees)
+	ak gene-stats --counts x.mtx --genes genes.txt --hvg 6 | awk -F'\t' 'NR > 1 && $6 != "NA" {print substr($1, 2)}' | paste -sd, > hvg.txt
+	ak coexpr --counts x.mtx --genes genes.txt --hvg 6 > hvg.tsv
+	run check hvg.tsv spearman "np.ones(300, bool)" "[$(cat hvg.txt)]"
+	assert_output "ok 30 nan 0"
+	# sources: rows from g3 and g7 only, to every gene but themselves
+	printf 'g7\ng3\n' > src.txt
+	ak coexpr --counts x.mtx --genes genes.txt --sources src.txt > src.tsv
+	ak coexpr --counts x.mtx --genes genes.txt > all.tsv
+	awk -F'\t' 'NR == 1 || $1 == "g3" || $1 == "g7"' all.tsv > want.tsv
+	[ "$(wc -l < src.tsv)" -eq 79 ]
+	diff <(cut -f1,2 want.tsv) <(cut -f1,2 src.tsv)
+	run "$PY" -c "
+import numpy as np
+a = np.genfromtxt('want.tsv', skip_header=1, usecols=2); b = np.genfromtxt('src.tsv', skip_header=1, usecols=2)
+assert np.array_equal(np.isnan(a), np.isnan(b)) and np.isnan(a).sum() == 2
+print('ok', np.nanmax(np.abs(a - b)) < 1e-14)"
+	assert_output "ok True"
+}
+
+@test "coexpr: --top K is the K largest pairs, ties by from then to; --abs ranks by magnitude" {
+	need_py scipy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt > all.tsv
+	ak coexpr --counts x.mtx --genes genes.txt --top 25 > top.tsv
+	ak coexpr --counts x.mtx --genes genes.txt --top 25 --abs > topabs.tsv
+	ak coexpr --counts x.mtx --genes genes.txt --top 100000 > topall.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
+import numpy as np
+from expr_data import read_tsv
+a = read_tsv('all.tsv').dropna()
+a['fi'] = a['from'].str[1:].astype(int); a['ti'] = a['to'].str[1:].astype(int)
+for f, key, k in [('top.tsv', a.value, 25), ('topabs.tsv', a.value.abs(), 25), ('topall.tsv', a.value, len(a))]:
+    want = a.assign(key=key).sort_values(['key', 'fi', 'ti'], ascending=[False, True, True]).head(k)
+    got = read_tsv(f)
+    assert list(got['from']) == list(want['from']) and list(got['to']) == list(want['to']), f
+    assert np.array_equal(got.value.values, want.value.values), f
+print('ok')"
+	assert_output ok
+	# ties: both directions of a pair have the same value, so from breaks the tie
+	run sed -n '2,3p' top.tsv
+	assert_line --index 0 --regexp "^g([0-9]+)	g([0-9]+)	"
+}
+
+@test "coexpr: row blocks (small ATTNKIT_BLOCK_BYTES) give the single-product values" {
+	need_py scipy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt > one.tsv
+	ATTNKIT_BLOCK_BYTES=2000 ak coexpr --counts x.mtx --genes genes.txt > blk.tsv
+	run check blk.tsv spearman
+	assert_success
+	run "$PY" -c "
+import numpy as np
+a = np.genfromtxt('one.tsv', skip_header=1, usecols=2); b = np.genfromtxt('blk.tsv', skip_header=1, usecols=2)
+assert np.array_equal(np.isnan(a), np.isnan(b))
+print('ok', np.nanmax(np.abs(a - b)) < 1e-14)"
+	assert_output "ok True"
+	ATTNKIT_BLOCK_BYTES=2000 ak coexpr --counts x.mtx --genes genes.txt --top 30 > blk30.tsv
+	ak coexpr --counts x.mtx --genes genes.txt --top 30 > one30.tsv
+	diff <(cut -f1,2 one30.tsv) <(cut -f1,2 blk30.tsv)
+}
+
+@test "coexpr: --strata aggregations (max, mean, range, deviation, max --abs) vs numpy; skipped strata reported" {
+	need_py scipy
+	gen
+	for a in max mean range deviation; do
+		run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg $a --min-cells 90 -o $a.tsv
+		assert_success
+		assert_output --partial "stratum type='C': 80 cells (< --min-cells 90), skipped"
+	done
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg max --abs --min-cells 90 > maxabs.tsv 2>/dev/null
+	ATTNKIT_BLOCK_BYTES=5000 ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 > meanblk.tsv 2>/dev/null
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
+import warnings, numpy as np, scipy.stats as ss
+from expr_data import load, norm, read_tsv, spearman
+warnings.simplefilter('ignore')
+m, cells = load()
+x = norm(m)
+R = np.array([spearman(x[(cells.type == t).values]) for t in ['A', 'B']])
+w = np.array([120.0, 100.0])[:, None, None]
+P = spearman(x)
+ok = ~np.isnan(R)
+anyok = ok.any(0)
+Rn = np.where(ok, R, 0)
+mx = np.where(anyok, np.nanmax(R, 0), np.nan)
+i = np.nanargmax(np.where(ok, np.abs(R), -1), 0)
+mxabs = np.where(anyok, np.take_along_axis(R, i[None], 0)[0], np.nan)
+mean = np.where(anyok, (w * Rn).sum(0) / (w * ok).sum(0), np.nan)
+rng = np.where(anyok, np.nanmax(R, 0) - np.nanmin(R, 0), np.nan)
+dev = np.where(anyok & ~np.isnan(P), np.nanmax(np.abs(R - P), 0), np.nan)
+for f, ref in [('max.tsv', mx), ('maxabs.tsv', mxabs), ('mean.tsv', mean), ('meanblk.tsv', mean), ('range.tsv', rng), ('deviation.tsv', dev)]:
+    t = read_tsv(f)
+    fr, to = t['from'].str[1:].astype(int).values, t['to'].str[1:].astype(int).values
+    r = ref[fr, to]
+    assert len(t) == 40 * 39
+    assert np.array_equal(np.isnan(r), np.isnan(t.value.values)), f
+    e = np.nanmax(np.abs(r - t.value.values))
+    assert e < 1e-9, (f, e)
+print('ok')"
+	assert_output ok
+}
+
+@test "coexpr: the thread count never changes the output bytes" {
+	need_py numpy
+	gen
+	ATTNKIT_THREADS=1 ak coexpr --counts x.mtx --genes genes.txt > t1.tsv
+	ATTNKIT_THREADS=3 ak coexpr --counts x.mtx --genes genes.txt > t3.tsv
+	ATTNKIT_THREADS=3 ATTNKIT_BLOCK_BYTES=3000 ak coexpr --counts x.mtx --genes genes.txt --sources genes.txt > t3b.tsv
+	ATTNKIT_THREADS=1 ATTNKIT_BLOCK_BYTES=3000 ak coexpr --counts x.mtx --genes genes.txt --sources genes.txt > t1b.tsv
+	cmp t1.tsv t3.tsv
+	cmp t1b.tsv t3b.tsv
+	[ "$(wc -l < t1.tsv)" -eq 1561 ]
+}
+
+@test "coexpr: file, stdin and gzipped stdin give the same bytes; gzip output" {
+	need_py numpy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --top 50 > a.tsv
+	ak coexpr --counts - --genes genes.txt --top 50 < x.mtx > b.tsv
+	ak coexpr --counts - --genes genes.txt --top 50 < x.mtx.gz > c.tsv
+	ak coexpr --counts x.mtx.gz --genes genes.txt --top 50 -o d.tsv.gz
+	cmp a.tsv b.tsv
+	cmp a.tsv c.tsv
+	zcat d.tsv.gz | cmp a.tsv -
+}
+
+@test "coexpr: pbmc160, Spearman over 300 variable genes vs scipy, and CSSI max over cell types" {
+	need_data pbmc160/matrix.mtx.gz
+	need_py scipy
+	d=$DATA/pbmc160
+	ak gene-stats --counts "$d/matrix.mtx.gz" --genes "$d/genes.txt" --hvg 300 | awk -F'\t' 'NR > 1 && $6 != "NA" {print $1}' > hvg.txt
+	ak coexpr --counts "$d/matrix.mtx.gz" --genes "$d/genes.txt" --genes-subset hvg.txt > sp.tsv
+	ak coexpr --counts "$d/matrix.mtx.gz" --genes "$d/genes.txt" --cells "$d/cells.tsv" --genes-subset hvg.txt \
+		--strata cell_type --agg max --min-cells 20 --top 2000 > cssi.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
+import warnings, numpy as np, pandas as pd, scipy.stats as ss
+from expr_data import norm, read_tsv, read_mtx, spearman
+warnings.simplefilter('ignore')
+d = '$d'
+m = read_mtx(d + '/matrix.mtx.gz')
+genes = open(d + '/genes.txt').read().split()
+cells = pd.read_csv(d + '/cells.tsv', sep='\t')
+h = [l.strip() for l in open('hvg.txt')]
+gi = [genes.index(g) for g in h]
+x = norm(m)[:, gi]
+pos = {g: i for i, g in enumerate(h)}
+ref = ss.spearmanr(x).correlation
+t = read_tsv('sp.tsv')
+assert len(t) == 300 * 299
+r = ref[t['from'].map(pos), t['to'].map(pos)]
+assert np.array_equal(np.isnan(r), np.isnan(t.value.values))
+assert np.nanmax(np.abs(r - t.value.values)) < 1e-9
+R = np.array([spearman(x[(cells.cell_type == c).values]) for c in sorted(set(cells.cell_type))])
+mx = np.nanmax(R, 0)
+c = read_tsv('cssi.tsv')
+assert len(c) == 2000
+r = mx[c['from'].map(pos), c['to'].map(pos)]
+assert np.abs(r - c.value.values).max() < 1e-9
+np.fill_diagonal(mx, np.nan)
+kth = np.sort(mx[~np.isnan(mx)])[::-1][1999]
+assert abs(c.value.values[-1] - kth) < 1e-9
+print('ok')"
+	assert_output ok
+}
+
+@test "coexpr: papalexi2021 non-targeting cells, Pearson vs numpy.corrcoef" {
+	need_data papalexi2021/counts.mtx.gz
+	need_py scipy
+	d=$DATA/papalexi2021
+	ak coexpr --counts "$d/counts.mtx.gz" --genes "$d/genes.txt" --cells "$d/cells.tsv.gz" \
+		--where target=non-targeting --method pearson > pe.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
+import warnings, numpy as np, pandas as pd
+from expr_data import norm, read_tsv, read_mtx
+warnings.simplefilter('ignore')
+d = '$d'
+m = read_mtx(d + '/counts.mtx.gz')
+genes = open(d + '/genes.txt').read().split()
+cells = pd.read_csv(d + '/cells.tsv.gz', sep='\t')
+x = norm(m)[(cells.target == 'non-targeting').values]
+ref = np.corrcoef(x.T)
+pos = {g: i for i, g in enumerate(genes)}
+t = read_tsv('pe.tsv')
+assert len(t) == 299 * 298
+r = ref[t['from'].map(pos), t['to'].map(pos)]
+assert np.array_equal(np.isnan(r), np.isnan(t.value.values))
+print('ok', np.nanmax(np.abs(r - t.value.values)) < 1e-9)"
+	assert_output "ok True"
+}
+
+# ---- bad input ----
+
+@test "bad: --strata with an unknown column lists the columns; no stratum large enough" {
+	need_py numpy
+	gen
+	run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata celltype -o out.tsv
+	assert_data_error "cells.tsv: no column 'celltype' (columns: barcode, type, batch, target, guides)"
+	[ ! -e out.tsv ]
+	run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --min-cells 500 -o out.tsv
+	assert_data_error "cells.tsv: no stratum of 'type' has --min-cells 500 cells or more"
+	[ ! -e out.tsv ]
+}
+
+@test "bad: gene lists with unknown names warn; none known is an error" {
+	need_py numpy
+	gen
+	printf 'g1\nnope\ng2\n' > part.txt
+	run ak coexpr --counts x.mtx --genes genes.txt --genes-subset part.txt
+	assert_success
+	assert_output --partial "part.txt: 1 of 3 names are not genes of x.mtx (first: nope); ignored"
+	printf 'nope\nzip\n' > none.txt
+	run ak coexpr --counts x.mtx --genes genes.txt --sources none.txt -o out.tsv
+	assert_data_error "none.txt: no gene of x.mtx listed"
+	[ ! -e out.tsv ]
+}
+
+@test "bad: usage errors exit 2" {
+	run ak coexpr --counts x.mtx --genes genes.txt --method kendall
+	assert_failure 2
+	assert_output --partial "--method: 'kendall' is not spearman or pearson"
+	run ak coexpr --counts x.mtx --genes genes.txt --agg max
+	assert_failure 2
+	assert_output --partial "--agg needs --strata COL"
+	run ak coexpr --counts x.mtx --genes genes.txt --strata type
+	assert_failure 2
+	assert_output --partial "--strata needs a cells table"
+	run ak coexpr --counts x.mtx --genes genes.txt --genes-subset a --hvg 3
+	assert_failure 2
+	run ak coexpr --counts x.mtx --genes genes.txt --top -1
+	assert_failure 2
+	run ak coexpr --counts x.mtx --genes genes.txt --cells c.tsv --strata type --agg median
+	assert_failure 2
+}
+
+@test "coexpr: --shuffle-strata permutes the labels with common/rng's stream (same sizes), per --seed" {
+	need_py scipy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+		--shuffle-strata --seed 7 > s7.tsv 2>/dev/null
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+		--shuffle-strata --seed 7 > s7b.tsv 2>/dev/null
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+		--shuffle-strata --seed 8 > s8.tsv 2>/dev/null
+	cmp s7.tsv s7b.tsv
+	! cmp -s s7.tsv s8.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
+import warnings, numpy as np
+from expr_data import load, norm, read_tsv, spearman
+warnings.simplefilter('ignore')
+M = (1 << 64) - 1
+def splitmix(x):
+    x = (x + 0x9e3779b97f4a7c15) & M
+    z = x
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+    return x, z ^ (z >> 31)
+rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & M
+class Rng:
+    def __init__(self, seed):
+        self.s = []
+        for _ in range(4):
+            seed, v = splitmix(seed); self.s.append(v)
+    def next(self):
+        s = self.s
+        out = (rotl((s[1] * 5) & M, 7) * 9) & M
+        t = (s[1] << 17) & M
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45)
+        return out
+    def below(self, n):  # Lemire's multiply-shift with rejection
+        m = self.next() * n
+        lo = m & M
+        if lo < n:
+            thresh = ((1 << 64) - n) % n
+            while lo < thresh:
+                m = self.next() * n
+                lo = m & M
+        return m >> 64
+m, cells = load()
+x = norm(m)
+lab = cells.type.values.copy()
+perm = list(range(len(lab)))
+r = Rng(7)
+for i in range(len(perm) - 1, 0, -1):
+    j = r.below(i + 1); perm[i], perm[j] = perm[j], perm[i]
+sh = lab[perm]
+assert (np.sort(sh) == np.sort(lab)).all()
+R = np.array([spearman(x[sh == t]) for t in ['A', 'B']])
+w = np.array([120.0, 100.0])[:, None, None]
+ok = ~np.isnan(R)
+mean = np.where(ok.any(0), (w * np.where(ok, R, 0)).sum(0) / (w * ok).sum(0), np.nan)
+t = read_tsv('s7.tsv')
+fr, to = t['from'].str[1:].astype(int).values, t['to'].str[1:].astype(int).values
+ref = mean[fr, to]
+assert np.array_equal(np.isnan(ref), np.isnan(t.value.values))
+print('ok', np.nanmax(np.abs(ref - t.value.values)) < 1e-9)"
+	assert_output "ok True"
+	run ak coexpr --counts x.mtx --genes genes.txt --shuffle-strata
+	assert_failure 2
+	assert_output --partial "--shuffle-strata needs --strata COL"
+}
+
+@test "coexpr: every value is written in the shortest form that reads back (Python repr agrees)" {
+	need_py numpy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --method pearson > p.tsv
+	run "$PY" -c "
+import math
+n = 0
+for line in list(open('p.tsv'))[1:]:
+    v = line.rstrip('\n').split('\t')[2]
+    if v == 'nan':
+        continue
+    assert v == repr(float(v)), v
+    n += 1
+print('ok', n)"
+	assert_output "ok 1482"
+}
