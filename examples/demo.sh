@@ -23,6 +23,8 @@ echo
 echo "Coherence with other model families (planted: middle layers of alpha, alpha2, beta):"
 sort -t$'\t' -k3,3gr "$out/cross/coherence.median.tsv" | head -6 | column -t
 echo
+examples/demo-expr.sh "$out"
+echo
 echo "demo finished in $(( $(date +%s) - start )) s. Reports:"
 echo "  $out/within/report.html"
 echo "  $out/cross/report.html"
