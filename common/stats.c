@@ -463,3 +463,24 @@ double t_sf(double t, double df)
 	double tail = 0.5 * betainc_reg(0.5 * df, 0.5, x, y);
 	return t > 0 ? tail : 1 - tail;
 }
+
+void fdr_adjust_nan(const double *p, int64_t n, int method, double *q)
+{
+	int64_t *idx = xmallocarray((size_t)(n ? n : 1), sizeof *idx);
+	double *v = xmallocarray((size_t)(n ? n : 1), sizeof *v);
+	int64_t m = 0;
+	for (int64_t i = 0; i < n; i++)
+		if (!isnan(p[i])) {
+			idx[m] = i;
+			v[m++] = p[i];
+		}
+	double *qq = xmallocarray((size_t)(m ? m : 1), sizeof *qq);
+	fdr_adjust(v, m, method, qq);
+	for (int64_t i = 0; i < n; i++)
+		q[i] = NAN;
+	for (int64_t k = 0; k < m; k++)
+		q[idx[k]] = qq[k];
+	free(qq);
+	free(v);
+	free(idx);
+}

@@ -55,6 +55,8 @@ enum { FDR_BH = 0, FDR_BY = 1 };
  * order: q_(i) = min_{j >= i} min(1, p_(j) / (j/m)) for BH, with j/m further
  * divided by sum_{k<=m} 1/k for BY (statsmodels' fdrcorrection arithmetic). */
 void fdr_adjust(const double *p, int64_t m, int method, double *q);
+/* As fdr_adjust, with NaN p allowed: they get NaN q and do not count in m. */
+void fdr_adjust_nan(const double *p, int64_t n, int method, double *q);
 /* Same, when order[] already sorts p ascending (saves the sort). */
 void fdr_adjust_sorted(const double *p, const int64_t *order, int64_t m, int method, double *q);
 

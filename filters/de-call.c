@@ -10,6 +10,7 @@
 #include "err.h"
 #include "expr.h"
 #include "expr_stats.h"
+#include "stats.h"
 #include "opt.h"
 #include "out.h"
 #include "strtab.h"
@@ -228,7 +229,7 @@ static void test_one(wr_t *w, expr_t *e, const char *pname, const int32_t *grp, 
 			xs_welch(m1[g], v1[g], (double)n1, m2[g], v2[g], (double)n2, &st[g], &df, &p[g]);
 		}
 	}
-	xs_bh(p, G, q);
+	fdr_adjust_nan(p, G, FDR_BH, q);
 	for (int64_t g = 0; g < G; g++) {
 		double lfc = m1[g] - m2[g];
 		int de = !isnan(q[g]) && q[g] < P->alpha && fabs(lfc) >= P->lfc;
