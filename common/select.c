@@ -187,6 +187,17 @@ void radix64_sort_inplace(uint64_t *a, size_t n, int lo_bit)
 		msd(a, n, 64 - RBITS, lo_bit);
 }
 
+size_t uniq_u64(uint64_t *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (v[i] != v[k - 1])
+			v[k++] = v[i];
+	return k;
+}
+
 static int cmp_f64(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;

@@ -23,6 +23,9 @@ void radix64_sort_inplace(uint64_t *a, size_t n, int lo_bit);
 /* Same, permuting idx[0..n) along with the keys. tk/ti: NULL or n each. */
 void radix64_sort_idx(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tk, uint32_t *ti);
 
+/* Sorted v[0..n): drops repeats in place, returns the new length. */
+size_t uniq_u64(uint64_t *v, size_t n);
+
 /* k-th smallest (0-based) of a[0..n), n > k; a is reordered so that
  * a[i] <= a[k] for i < k and a[i] >= a[k] for i > k. Expected O(n). */
 double select_f64(double *a, size_t n, size_t k);

@@ -21,7 +21,7 @@
 #include "mat.h"
 #include "out.h"
 #include "pairset.h"
-#include "radix.h"
+#include "select.h"
 #include "strtab.h"
 #include "tsv.h"
 #include "xalloc.h"
@@ -543,7 +543,7 @@ typedef struct {
 static void group_finish(group_t *G, const genes_t *g, const emb_t *e, double *cos, int64_t *ncos)
 {
 	uint64_t n = (uint64_t)g->n;
-	radix_sort_u64(G->key, G->nkey, n * n - 1);
+	radix64_sort(G->key, G->nkey, 0, NULL);
 	G->nkey = uniq_u64(G->key, G->nkey);
 	G->npairs = (int64_t)G->nkey;
 	*ncos = 0;
