@@ -16,6 +16,7 @@
 #include "opt.h"
 #include "out.h"
 #include "progress.h"
+#include "rng.h"
 #include "rq_stats.h"
 #include "select.h"
 #include "xalloc.h"
@@ -56,22 +57,16 @@ static uint64_t tri_pos(uint64_t n, uint64_t i, uint64_t j)
 	return i * (n - 1) - i * (i - 1) / 2 + (j - i - 1);
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* Knuth's selection sampling (Algorithm S): each of the M positions in turn
  * is taken with probability (still needed)/(still left). Exactly m
  * positions, in increasing order, every m-subset equally likely. */
 static uint64_t *sample_positions(uint64_t M, uint64_t m, uint64_t seed)
 {
-	uint64_t *pos = xmallocarray(m, sizeof *pos), got = 0, s = seed;
+	uint64_t *pos = xmallocarray(m, sizeof *pos), got = 0;
+	rng_t r;
+	rng_seed(&r, seed);
 	for (uint64_t t = 0; t < M && got < m; t++) {
-		double u = (double)(splitmix(&s) >> 11) * 0x1.0p-53;
+		double u = rng_uniform(&r);
 		if ((double)(M - t) * u < (double)(m - got))
 			pos[got++] = t;
 		if ((t & 0xffffff) == 0)
