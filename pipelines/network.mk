@@ -20,6 +20,12 @@
 # max(KS); no attention is computed twice), else they are computed here with
 # attn-topk in the same layout under OUT.
 #
+# Outputs under OUT: MODEL/labels.tsv.gz (the top-K pairs with in_ref and
+# carried columns), MODEL/summary.tsv, network.tsv (one row per model, layer,
+# category), network.median.tsv (per model and layer: medians over
+# categories, the true fraction's min and max, coherence), fig_fraction,
+# fig_coherence (COHERENCE), fig_cosine (EMB) as .png and .svg, report.html.
+#
 # Make is the cache: a second run does nothing; a changed setting re-runs
 # only what it affects (settings stamps).
 
@@ -213,8 +219,8 @@ $(OUT)/fig_cosine.png: $(OUT)/network.median.tsv
 		--xlabel "layer, grouped by model" --ylabel "median cosine" $< $(basename $@)
 $(OUT)/fig_coherence.png: $(OUT)/network.median.tsv
 	$(PIPE_DIR)/lib/scatter --x coherence --y true_fraction --by model --label layer \
-		--ref null_fraction --reftitle "null (dashed, in the model's colour)" \
-		--title "cross-model coherence against true fraction (points: model-layers, labelled by layer)" \
+		--ref null_fraction --reftitle "null (dashed)" \
+		--title "cross-model coherence vs true fraction per model-layer (labels: layer)" \
 		--xlabel "coherence with other model families" --ylabel "true fraction (median over categories)" $< $(basename $@)
 
 FIGS := $(OUT)/fig_fraction.png $(if $(EMB),$(OUT)/fig_cosine.png) $(if $(COHERENCE),$(OUT)/fig_coherence.png)
