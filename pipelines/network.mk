@@ -103,6 +103,9 @@ name_of = $(notdir $(patsubst %/,%,$(1)))
 # Reuse within-model's top-K: it must hold at least K pairs per layer.
 ifneq ($(strip $(WITHIN)),)
 WITHIN := $(patsubst %/,%,$(WITHIN))
+ifeq ($(abspath $(WITHIN)),$(abspath $(OUT)))
+$(error OUT=$(OUT) is within-model's output directory: give network.mk its own OUT)
+endif
 WITHIN_SETTINGS := $(shell cat $(WITHIN)/.settings 2>/dev/null)
 ifeq ($(WITHIN_SETTINGS),)
 $(error WITHIN=$(WITHIN): no within-model output there ($(WITHIN)/.settings); run pipelines/within-model.mk first)

@@ -165,6 +165,16 @@ PY
 	! grep -q '^attn-topk' <<< "$output"
 	[ "$(grep -c 'edge-join --summary' <<< "$output")" -eq 4 ]
 	head -1 out/network.tsv | grep -q median_score
+	# undirected matching finds every directed hit and more
+	cp out/network.tsv directed.tsv
+	run $PIPE "$SIMNET" OUT=out K=40 REF=ref_score.tsv REF_COLS=tf,target MAP=sim/id_map.tsv CARRY=score REF_UNDIRECTED=1 -j2
+	assert_success
+	! grep -q '^attn-topk' <<< "$output"
+	run awk -F'\t' 'NR == FNR { d[FNR] = $6; n[FNR] = $8; next } FNR > 1 && !($6 >= d[FNR] && $8 > n[FNR]) { print }' directed.tsv out/network.tsv
+	assert_output ""
+	run $PIPE "$SIMNET" OUT=out K=40 REF=ref_score.tsv REF_COLS=tf,target MAP=sim/id_map.tsv CARRY=score -j2
+	assert_success
+	cmp directed.tsv out/network.tsv
 	# touching one residual re-runs its layer's top-K and that model's tables only
 	sleep 1
 	touch sim/gamma/resid/cat2/layer1.npy
@@ -226,6 +236,10 @@ PY
 	run $PIPE MODELS="sim/alpha" OUT=out WITHIN=nowhere REF=sim/reference.tsv
 	assert_failure
 	assert_output --partial "run pipelines/within-model.mk first"
+	mkdir -p w && echo 'kmax=100 flags=' > w/.settings
+	run $PIPE MODELS="sim/alpha" OUT=w/ WITHIN=w K=10 REF=sim/reference.tsv
+	assert_failure
+	assert_output --partial "give network.mk its own OUT"
 	# a reference without the named column: edge-join names it; no labels, no temporaries
 	run $PIPE MODELS="sim/alpha" OUT=out K=40 REF=sim/reference.tsv REF_COLS=tf,gene
 	assert_failure
