@@ -1,0 +1,238 @@
+# Network grounding (the "are high-attention pairs known interactions?"
+# analyses of the cross-model blog post), as make targets:
+#
+#   make -f pipelines/network.mk MODELS="m/scgpt m/geneformer" OUT=net \
+#        REF=trrust_v2_human.tsv.gz REF_NO_HEADER=1 \
+#        MAP=human_symbol_ensembl.tsv.gz WITHIN=within-out
+#
+# For every model x category x layer: the top-K directed pairs, labelled with
+# the reference network (edge-join), then per group the true fraction (share
+# of the pairs that are reference edges) against the vocabulary-matched null
+# (reference edges among the model's mapped genes / n(n-1)) with Fisher's
+# exact test; optionally the median of a carried numeric reference column
+# over the matched pairs (CARRY) and the median endpoint cosine in a network
+# embedding (EMB). Medians over categories, figures (true fraction per layer
+# grouped by model with the null and the range across categories; cross-model
+# coherence against true fraction), an HTML report.
+#
+# The top-K pairs come from within-model.mk's OUT when WITHIN is given (the
+# first K rows of its MODEL/CATEGORY/topk/layerL.tsv.gz, which hold the top
+# max(KS); no attention is computed twice), else they are computed here with
+# attn-topk in the same layout under OUT.
+#
+# Outputs under OUT: MODEL/labels.tsv.gz (the top-K pairs with in_ref and
+# carried columns), MODEL/summary.tsv, network.tsv (one row per model, layer,
+# category), network.median.tsv (per model and layer: medians over
+# categories, the true fraction's min and max, coherence), fig_fraction,
+# fig_coherence (COHERENCE), fig_cosine (EMB) as .png and .svg, report.html.
+#
+# Make is the cache: a second run does nothing; a changed setting re-runs
+# only what it affects (settings stamps).
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+export LC_ALL := C
+
+PIPE_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+AK_BIN    ?= $(abspath $(PIPE_DIR)/../bin)
+export PATH := $(AK_BIN):$(PATH)
+
+# ---- settings (override on the command line) ----
+MODELS     ?=
+OUT        ?= network-out
+# top pairs per model x category x layer
+K          ?= 1000
+# within-model.mk's OUT to take the top-K pairs from (K <= its largest KS);
+# empty: run attn-topk here
+WITHIN     ?=
+# attn-topk options when computing here (with WITHIN, within-model's own apply)
+TOPK_FLAGS ?=
+# categories to use (default: every MODEL/resid/*)
+CATEGORIES ?=
+THREADS    ?= 2
+# the reference network: a TSV, plain or gzipped, one edge per row
+REF        ?=
+# source and target columns of REF: header names or 1-based positions
+REF_COLS   ?= 1,2
+# non-empty: REF has no header line (TRRUST as distributed)
+REF_NO_HEADER ?=
+# non-empty: reference edges match in both directions
+REF_UNDIRECTED ?=
+# id type of REF; a model whose meta.tsv id_type differs goes through MAP
+REF_ID_TYPE ?= symbol
+MAP        ?=
+# columns of MAP: FROM (the model's id type), TO (REF_ID_TYPE)
+MAP_COLS   ?= ensembl_gene,symbol
+# numeric REF columns (names or positions, comma-separated) whose median over
+# each group's matched pairs is reported, e.g. DoRothEA's mor [none]
+CARRY      ?=
+# a network embedding (genes x d: .npy, .akm, .tsv with row names) and its row
+# ids (one per line; not needed when EMB names its rows) [none]
+EMB        ?=
+EMB_NAMES  ?=
+# cross-model.mk's coherence.median.tsv, for the coherence scatter [none]
+COHERENCE  ?=
+
+ifeq ($(strip $(MODELS)),)
+$(error MODELS is empty: give one or more model directories, e.g. MODELS="models/scgpt")
+endif
+ifeq ($(strip $(REF)),)
+$(error REF is empty: give a reference network, e.g. REF=trrust_v2_human.tsv.gz REF_NO_HEADER=1)
+endif
+ifeq ($(wildcard $(REF)),)
+$(error REF=$(REF): no such file)
+endif
+ifneq ($(shell [[ "$(K)" =~ ^[1-9][0-9]*$$ ]] && echo ok),ok)
+$(error K=$(K): not a positive integer)
+endif
+ifneq ($(strip $(EMB_NAMES)),)
+ifeq ($(strip $(EMB)),)
+$(error EMB_NAMES is set but EMB is empty)
+endif
+endif
+
+comma := ,
+# stdout to $@ through a temporary name; no temporary is left on failure
+to_target = > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
+meta = $(shell awk -F'\t' '$$1 == "$(2)" { print $$2 }' $(1)/meta.tsv)
+name_of = $(notdir $(patsubst %/,%,$(1)))
+
+# Reuse within-model's top-K: it must hold at least K pairs per layer.
+ifneq ($(strip $(WITHIN)),)
+WITHIN := $(patsubst %/,%,$(WITHIN))
+ifeq ($(abspath $(WITHIN)),$(abspath $(OUT)))
+$(error OUT=$(OUT) is within-model's output directory: give network.mk its own OUT)
+endif
+WITHIN_SETTINGS := $(shell cat $(WITHIN)/.settings 2>/dev/null)
+ifeq ($(WITHIN_SETTINGS),)
+$(error WITHIN=$(WITHIN): no within-model output there ($(WITHIN)/.settings); run pipelines/within-model.mk first)
+endif
+WITHIN_KMAX := $(patsubst kmax=%,%,$(filter kmax=%,$(WITHIN_SETTINGS)))
+WITHIN_FLAGS := $(patsubst flags=%,%,$(filter-out kmax=%,$(WITHIN_SETTINGS)))
+ifneq ($(shell [ "$(K)" -le "$(WITHIN_KMAX)" ] && echo ok),ok)
+$(error K=$(K) but $(WITHIN) holds the top $(WITHIN_KMAX) pairs per layer: run within-model.mk with a KS up to $(K), or lower K)
+endif
+ifneq ($(strip $(TOPK_FLAGS)),)
+ifneq ($(strip $(TOPK_FLAGS)),$(strip $(WITHIN_FLAGS)))
+$(error TOPK_FLAGS=$(TOPK_FLAGS) but $(WITHIN) was computed with '$(WITHIN_FLAGS)': with WITHIN, within-model's settings apply)
+endif
+endif
+TOPK_DIR := $(WITHIN)
+TOPK_DESC := the first $(K) rows of $(WITHIN)'s top-$(WITHIN_KMAX) (attn-topk options: $(or $(WITHIN_FLAGS),none))
+else
+TOPK_DIR := $(OUT)
+TOPK_DESC := attn-topk --top $(K) $(TOPK_FLAGS)
+endif
+
+REF_ARGS := --ref $(REF) --ref-cols $(REF_COLS) $(if $(REF_NO_HEADER),--no-header) $(if $(REF_UNDIRECTED),--undirected)
+EMB_ARGS := $(if $(EMB),--embeddings $(EMB) $(if $(EMB_NAMES),--embedding-names $(EMB_NAMES)))
+MAP_ARGS := --map $(MAP) --map-cols $(MAP_COLS)
+
+# Settings stamps: each file changes only when its settings do, so a changed
+# setting re-runs what depends on it and nothing else.
+define stamp
+$(shell mkdir -p $(OUT) && { [ -f $(OUT)/.settings.$(1) ] && [ "$$(cat $(OUT)/.settings.$(1))" = "$(2)" ] || printf '%s\n' "$(2)" > $(OUT)/.settings.$(1); })$(OUT)/.settings.$(1)
+endef
+ifeq ($(strip $(WITHIN)),)
+STAMP_TOPK := $(call stamp,topk,k=$(K) flags=$(TOPK_FLAGS))
+endif
+STAMP_PAIRS := $(call stamp,pairs,k=$(K) within=$(WITHIN))
+STAMP_REF := $(call stamp,ref,ref=$(REF) cols=$(REF_COLS) noheader=$(REF_NO_HEADER) undirected=$(REF_UNDIRECTED) idtype=$(REF_ID_TYPE) map=$(MAP) mapcols=$(MAP_COLS) carry=$(CARRY) emb=$(EMB) names=$(EMB_NAMES))
+STAMP_COH := $(call stamp,coherence,coherence=$(COHERENCE))
+
+# $(1) model dir, $(2) model name, $(3) category, $(4) layer, $(5) heads
+define TOPK_RULE
+$(OUT)/$(2)/$(3)/topk/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(1)/genes.txt $(STAMP_TOPK)
+	@mkdir -p $$(@D)
+	attn-topk --resid $$< --wq $(1)/layer$(4).wq.npy --wk $(1)/layer$(4).wk.npy \
+		$$(if $$(wildcard $(1)/layer$(4).bq.npy),--bq $(1)/layer$(4).bq.npy) \
+		$$(if $$(wildcard $(1)/layer$(4).bk.npy),--bk $(1)/layer$(4).bk.npy) \
+		--heads $(5) --top $(K) --genes $(1)/genes.txt --threads $(THREADS) \
+		--label model=$(2) --label category=$(3) --label layer=$(4) $(TOPK_FLAGS) -o $$@
+endef
+
+# With WITHIN, its top-K files are inputs this makefile never writes: a
+# missing or stale one (older than what within-model.mk builds it from) stops
+# the run here rather than giving results for old attention.
+define WITHIN_RULE
+$(WITHIN)/$(2)/$(3)/topk/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(1)/genes.txt $(WITHIN)/.settings
+	@echo "network: $$@ is missing or older than its inputs: run pipelines/within-model.mk first (same MODELS, CATEGORIES; OUT=$(WITHIN))" >&2; exit 1
+endef
+
+# $(1) model dir
+define MODEL_RULES
+$(eval _m := $(call name_of,$(1)))
+$(eval _L := $(call meta,$(1),n_layers))
+$(eval _H := $(call meta,$(1),n_heads))
+$(eval _T := $(or $(call meta,$(1),id_type),$(REF_ID_TYPE)))
+$(if $(_L),,$(error $(1)/meta.tsv: no n_layers))
+$(if $(_H),,$(error $(1)/meta.tsv: no n_heads))
+$(if $(filter $(_m),$(NAMES)),$(error two models are named $(_m)))
+$(eval _map := $(if $(filter-out $(REF_ID_TYPE),$(_T)),$(or $(MAP),$(error model $(_m) has id_type $(_T), the reference $(REF_ID_TYPE): give MAP (columns MAP_COLS=FROM,TO)))))
+$(eval _layers := $(shell seq 0 $$(($(_L) - 1))))
+$(eval _cats := $(or $(CATEGORIES),$(notdir $(wildcard $(1)/resid/*))))
+$(if $(_cats),,$(error $(1)/resid/: no categories))
+$(eval NAMES += $(_m))
+$(foreach c,$(_cats),$(foreach l,$(_layers),$(eval $(call $(if $(WITHIN),WITHIN_RULE,TOPK_RULE),$(1),$(_m),$(c),$(l),$(_H)))))
+$(eval $(call MODEL_FILES,$(1),$(_m),$(foreach l,$(_layers),$(foreach c,$(_cats),$(TOPK_DIR)/$(_m)/$(c)/topk/layer$(l).tsv.gz)),$(if $(_map),$(MAP_ARGS))))
+endef
+
+# $(1) model dir, $(2) name, $(3) top-K files (layer-major), $(4) map options
+define MODEL_FILES
+# the top-K pairs of every layer and category, labelled (in_ref, carried
+# columns, endpoint cosine)
+$(OUT)/$(2)/labels.tsv.gz: $(3) $(REF) $(if $(4),$(MAP)) $(EMB) $(EMB_NAMES) $(STAMP_PAIRS) $(STAMP_REF)
+	@mkdir -p $$(@D)
+	$(PIPE_DIR)/lib/cat-tsv --rows $(K) $(3) \
+		| edge-join $(REF_ARGS) $(4) $(if $(CARRY),--carry $(CARRY)) $(EMB_ARGS) -o $$@
+$(OUT)/$(2)/summary.tsv: $(OUT)/$(2)/labels.tsv.gz $(1)/genes.txt
+	edge-join --summary --by model,layer,category --vocab $(1)/genes.txt $(REF_ARGS) $(4) $(EMB_ARGS) $$< -o $$@
+$(OUT)/$(2)/carry.tsv: $(OUT)/$(2)/labels.tsv.gz
+	$(PIPE_DIR)/lib/carry-medians $$< $$(to_target)
+$(OUT)/$(2)/network.tsv: $(OUT)/$(2)/summary.tsv $(if $(CARRY),$(OUT)/$(2)/carry.tsv)
+	$(if $(CARRY),$(PIPE_DIR)/lib/join-tsv model$(comma)layer$(comma)category $$^,cat $$<) $$(to_target)
+endef
+
+NAMES :=
+$(foreach d,$(MODELS),$(eval $(call MODEL_RULES,$(patsubst %/,%,$(d)))))
+
+$(OUT)/network.tsv: $(foreach m,$(NAMES),$(OUT)/$(m)/network.tsv)
+	$(PIPE_DIR)/lib/cat-tsv $^ $(to_target)
+
+# medians over categories (+ coherence of the model-layer, when given)
+$(OUT)/network.median.tsv: $(OUT)/network.tsv $(COHERENCE) $(STAMP_COH)
+	$(PIPE_DIR)/lib/network-medians $< \
+		$(if $(COHERENCE),| $(PIPE_DIR)/lib/join-tsv model=query_model$(comma)layer=query_layer - $(COHERENCE) coherence) \
+		$(to_target)
+
+# ---- figures (gnuplot; PNG and SVG) ----
+$(OUT)/fig_fraction.png: $(OUT)/network.median.tsv
+	$(PIPE_DIR)/lib/bars --group model --x layer --y true_fraction \
+		--lo true_fraction_min --hi true_fraction_max --rangetitle "range across categories" \
+		--ref null_fraction --reftitle "null (vocabulary-matched)" \
+		--title "share of each layer's top-$(K) pairs that are reference edges (median over categories)" \
+		--xlabel "layer, grouped by model" --ylabel "true fraction" $< $(basename $@)
+$(OUT)/fig_cosine.png: $(OUT)/network.median.tsv
+	$(PIPE_DIR)/lib/bars --group model --x layer --y median_cosine \
+		--ref background_cosine --reftitle "vocabulary background (mean)" \
+		--title "median endpoint cosine of the top-$(K) pairs in the network embedding" \
+		--xlabel "layer, grouped by model" --ylabel "median cosine" $< $(basename $@)
+$(OUT)/fig_coherence.png: $(OUT)/network.median.tsv
+	$(PIPE_DIR)/lib/scatter --x coherence --y true_fraction --by model --label layer \
+		--ref null_fraction --reftitle "null (dashed)" \
+		--title "cross-model coherence vs true fraction per model-layer (labels: layer)" \
+		--xlabel "coherence with other model families" --ylabel "true fraction (median over categories)" $< $(basename $@)
+
+FIGS := $(OUT)/fig_fraction.png $(if $(EMB),$(OUT)/fig_cosine.png) $(if $(COHERENCE),$(OUT)/fig_coherence.png)
+
+$(OUT)/report.html: $(FIGS) $(OUT)/network.median.tsv $(OUT)/network.tsv
+	$(PIPE_DIR)/lib/report-network "$(OUT)" "$(NAMES)" "$(K)" "$(TOPK_DESC)" \
+		"$(REF) (columns $(REF_COLS)$(if $(REF_NO_HEADER), no header)$(if $(REF_UNDIRECTED), undirected), $(REF_ID_TYPE) ids$(if $(MAP),; map $(MAP) $(MAP_COLS)))" \
+		"$(CARRY)" "$(EMB)" "$(COHERENCE)" $(to_target)
+
+all: $(OUT)/report.html
+.DEFAULT_GOAL := all
+.PHONY: all
