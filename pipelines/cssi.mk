@@ -202,7 +202,9 @@ PBMC_DONE := 1
 endif
 
 $(OUT)/report.html: $(ALL)
-	$(LIB)/report-cssi "$(OUT)" "$(STATES)" "$(SEEDS)" "$(METHOD)" "$(MIN_CELLS)" "$(PBMC_DONE)" > $@.tmp && mv $@.tmp $@
+	$(LIB)/report-cssi "$(OUT)" "$(STATES)" "$(SEEDS)" "$(METHOD)" "$(MIN_CELLS)" "$(PBMC_DONE)" \
+		"$(CELLS_PER_STATE) cells per state in [$(CELLS_MIN), $(CELLS_MAX)], $(GENES) genes, $(TFS) regulators, $(EDGES) edges per state $(SIM_FLAGS)" \
+		> $@.tmp && mv $@.tmp $@
 
 all: $(OUT)/report.html
 synthetic: $(OUT)/cssi_synthetic_summary.tsv $(OUT)/fig_cssi_ratio.png
