@@ -41,6 +41,12 @@ awk -F'\t' '
 echo
 examples/demo-expr.sh "$out"
 echo
+echo "== CSSI: pooled vs cell-state stratified co-expression (grn-sim, 3 seeds; pbmc160 if present)"
+make --no-print-directory -s -f pipelines/cssi.mk -j"$jobs" OUT="$out/cssi" STATES="2 4 8" SEEDS="1 2 3" \
+	SHARED_DATA="${ATTNKIT_SHARED:-$PWD/../shared}/data" 2> "$out/cssi.log" || { cat "$out/cssi.log" >&2; exit 1; }
+cut -f1-7 "$out/cssi/cssi_synthetic_summary.tsv" | column -t
+echo "  CSSI report: $out/cssi/report.html"
+echo
 echo "demo finished in $(( $(date +%s) - start )) s. Reports:"
 echo "  $out/within/report.html"
 echo "  $out/cross/report.html"
