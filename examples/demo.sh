@@ -25,6 +25,9 @@ sort -t$'\t' -k3,3gr "$out/cross/coherence.median.tsv" | head -6 | column -t
 echo
 examples/demo-expr.sh "$out"
 echo
+examples/demo-perturbation.sh "$out"
+echo
 echo "demo finished in $(( $(date +%s) - start )) s. Reports:"
 echo "  $out/within/report.html"
 echo "  $out/cross/report.html"
+echo "  $out/perturbation/sim-out/report.html"
