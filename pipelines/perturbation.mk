@@ -240,7 +240,7 @@ $(OUT)/layer_profile.tsv: $(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT
 	{ printf 'index\tedges\tmeasure\tvalue\n'; i=0; for m in $(ENAMES); do \
 		awk -F'\t' -v m=$$m -v i=$$i -v OFS='\t' \
 			'FILENAME == ARGV[1] && $$1 == m { print i, m, "mean perturbation AUROC", $$3 } \
-			 FILENAME == ARGV[2] && $$1 == "gene" && $$2 == "gene+" m { print i, m, "delta AUROC over gene-level", $$5 } \
+			 FILENAME == ARGV[2] && $$1 == "gene" && $$2 == "gene+" m { print i, m, "logit-cv AUROC, gene-level + edge", $$3 } \
 			 FILENAME == ARGV[3] && $$1 == m { print i, m, "reference AUROC (raw)", $$4; print i, m, "reference AUROC (residual)", $$5 }' \
 			$(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv; i=$$((i + 1)); done; } > $@.tmp && mv $@.tmp $@
 
