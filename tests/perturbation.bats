@@ -96,3 +96,46 @@ PY
 	assert_failure
 	assert_output --partial "reserved"
 }
+
+@test "perturbation: a failed step leaves no output make would take as done" {
+	command -v datamash >/dev/null || skip "datamash missing"
+	ak ps-sim --out s --genes 40 --tfs 2 --targets 5 --cells 40 --control 80
+	printf 'from\tto\tscore\nTF01\tG001\t1\n' > bad.tsv
+	run make -f "$TOP/pipelines/perturbation.mk" AK_BIN="$BIN" COUNTS=s/counts.mtx GENES=s/genes.txt CELLS=s/cells.tsv \
+		REF=s/grn.tsv REF_COLS=from,to "EDGES=bad=bad.tsv" DRAWS=10 OUT=out
+	assert_failure
+	assert_output --partial "needs columns from, to, value"
+	[ ! -e out/edges/bad.tsv.gz ]
+	[ ! -e out/registry.tsv ]
+	# fixed input: the run completes, and a table without the pair scores it NA, not 0
+	printf 'from\tto\tvalue\nTF01\tG001\t1\nTF01\tG001\t5\nG001\tG001\t3\n' > bad.tsv
+	run make -f "$TOP/pipelines/perturbation.mk" AK_BIN="$BIN" COUNTS=s/counts.mtx GENES=s/genes.txt CELLS=s/cells.tsv \
+		REF=s/grn.tsv REF_COLS=from,to "EDGES=bad=bad.tsv" DRAWS=10 OUT=out out/pert_scores.tsv.gz
+	assert_success
+	# repeated pair: first kept; self pair dropped
+	run gzip -dc out/edges/bad.tsv.gz
+	assert_output $'from\tto\tvalue\nTF01\tG001\t1'
+	run bash -c "gzip -dc out/pert_scores.tsv.gz | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } { print \$1, \$2, \$(c[\"bad\"]) }' | sort | uniq | awk '\$3 != \"NA\"'"
+	assert_output "TF01 G001 1"
+}
+
+@test "perturbation: MAP translates the reference to the expression's ids (same results as unmapped)" {
+	command -v datamash >/dev/null || skip "datamash missing"
+	command -v gnuplot >/dev/null || skip "gnuplot missing"
+	ak ps-sim --out s --genes 60 --tfs 3 --targets 8 --cells 60 --control 120
+	# expression and edges in made-up Ensembl-style ids; reference in symbols
+	sed 's/^/ENSG_/' s/genes.txt > ens.txt
+	{ printf 'ensembl_gene\tsymbol\n'; paste ens.txt s/genes.txt; printf 'ENSG_UNUSED\tTF01\n'; } > map.tsv
+	awk -F'\t' -v OFS='\t' 'NR == 1 { print; next } { print "ENSG_" $1, "ENSG_" $2, $3 }' s/edges_real.tsv > real_ens.tsv
+	awk -F'\t' -v OFS='\t' 'NR > 1 && $2 != "non-targeting" { $2 = "ENSG_" $2 } { print }' s/cells.tsv > cells_ens.tsv
+	common=(AK_BIN="$BIN" COUNTS=s/counts.mtx CELLS=cells_ens.tsv DRAWS=20 FOLDS=3)
+	make -s -f "$TOP/pipelines/perturbation.mk" "${common[@]}" GENES=ens.txt REF=s/grn.tsv REF_COLS=from,to \
+		MAP=map.tsv MAP_COLS=ensembl_gene,symbol "EDGES=real=real_ens.tsv" OUT=ens 2>/dev/null
+	common[2]=CELLS=s/cells.tsv
+	make -s -f "$TOP/pipelines/perturbation.mk" "${common[@]}" GENES=s/genes.txt REF=s/grn.tsv REF_COLS=from,to \
+		"EDGES=real=s/edges_real.tsv" OUT=sym 2>/dev/null
+	[ "$(tail -n +2 ens/reference/ref.tsv | wc -l)" -eq 24 ]
+	cmp <(tail -n +2 ens/reference/ref.tsv) <(tail -n +2 sym/reference/ref.tsv | sed 's/^/ENSG_/; s/\t/\tENSG_/')
+	cmp <(cut -f2- ens/reference.tsv) <(cut -f2- sym/reference.tsv)
+	cmp <(cut -f2- ens/perturbation_auroc.tsv) <(cut -f2- sym/perturbation_auroc.tsv)
+}
