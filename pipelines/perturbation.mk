@@ -27,6 +27,14 @@
 # 7. registry.tsv: every test as one row, BH over the whole registry; figures
 #    and report.html.
 #
+# Outputs in OUT: perturbation_auroc.tsv (perturbation method n_pos n_neg
+# auroc; NA below 3 DE genes), method_summary.tsv, paired.tsv,
+# incremental.tsv, reference.tsv, registry.tsv (analysis hypothesis test
+# statistic p effect n q significant), fig_*.png/svg, report.html.
+# Edge tables should score every pair of the universe (attn-topk --top
+# n(n-1)): a pair a table lacks scores NA, is left out of that table's
+# AUROCs, and drops the row from logit-cv for every feature set.
+#
 # Make is the cache: a rerun does nothing; a changed setting re-runs what it
 # affects (settings stamp); a failed step leaves nothing make would take as done.
 
