@@ -47,7 +47,11 @@ make --no-print-directory -s -f pipelines/cssi.mk -j"$jobs" OUT="$out/cssi" STAT
 cut -f1-7 "$out/cssi/cssi_synthetic_summary.tsv" | column -t
 echo "  CSSI report: $out/cssi/report.html"
 echo
+examples/demo-perturbation.sh "$out"
+echo
 echo "demo finished in $(( $(date +%s) - start )) s. Reports:"
 echo "  $out/within/report.html"
 echo "  $out/cross/report.html"
 echo "  $out/network/report.html"
+echo "  $out/cssi/report.html"
+echo "  $out/perturbation/sim-out/report.html"

@@ -24,7 +24,7 @@
 static const char usage[] =
 	"usage: logit-cv --label COL --group COL --set NAME=COL,... [--set ...] [--folds K]\n"
 	"                [--C C] [--balanced] [--bootstrap B] [--seed S] [--folds-out FILE]\n"
-	"                [-v] [-o OUT] [FILE]\n"
+	"                [--boot-p] [-v] [-o OUT] [FILE]\n"
 	"\n"
 	"One output row per set: set auroc auprc delta_auroc ci_lo ci_hi. Predictions are\n"
 	"out of fold (GroupKFold by --group: no group split); delta_auroc = auroc - auroc\n"
@@ -41,12 +41,13 @@ static const char usage[] =
 	"  --seed S            seed of the bootstrap [1]\n"
 	"  --ci-level L        confidence level [0.95]\n"
 	"  --folds-out FILE    write the group -> fold assignment (group, fold)\n"
+	"  --boot-p            add column boot_p: (1 + #{bootstrap delta <= 0}) / (1 + B)\n"
 	"  -v                  per-fold AUROC of every set on stderr\n"
 	"  -o FILE             write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help          this text\n";
 
 enum { OPT_LABEL = 256, OPT_GROUP, OPT_SET, OPT_FOLDS, OPT_C, OPT_BAL, OPT_BOOT, OPT_SEED,
-       OPT_LEVEL, OPT_FOLDSOUT };
+       OPT_LEVEL, OPT_FOLDSOUT, OPT_BOOTP };
 
 static const struct option longopts[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "ci-level", required_argument, NULL, OPT_LEVEL },
 	{ "folds-out", required_argument, NULL, OPT_FOLDSOUT },
+	{ "boot-p", no_argument, NULL, OPT_BOOTP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
@@ -78,7 +80,7 @@ typedef struct fset {
 typedef struct conf {
 	const char *label, *group, *out, *foldsout;
 	fset_t set[MAX_SETS];
-	int nset, folds, balanced, verbose;
+	int nset, folds, balanced, verbose, bootp;
 	double C, level;
 	int64_t boot;
 	uint64_t seed;
@@ -239,8 +241,11 @@ static void run(conf_t *c, const char *path)
 		ap[s] = avgprec_sorted(ss[s], ys[s], NULL, n);
 	}
 	double *lo = xmallocarray((size_t)c->nset, sizeof *lo), *hi = xmallocarray((size_t)c->nset, sizeof *hi);
+	/* bootstrap p of "the set adds nothing": the share of resamples whose
+	 * delta is not above 0, counted with the observed data as one draw */
+	double *bp = xmallocarray((size_t)c->nset, sizeof *bp);
 	for (int s = 0; s < c->nset; s++)
-		lo[s] = hi[s] = NAN;
+		lo[s] = hi[s] = bp[s] = NAN;
 	if (c->boot) {
 		rng_t rng;
 		rng_seed(&rng, c->seed);
@@ -275,6 +280,11 @@ static void run(conf_t *c, const char *path)
 			qsort(v, (size_t)nv, sizeof *v, cmp_double);
 			lo[s] = quantile_sorted(v, nv, tail);
 			hi[s] = quantile_sorted(v, nv, 1 - tail);
+			int64_t le = 0;
+			for (int64_t i = 0; i < nv; i++)
+				le += v[i] <= 0;
+			if (s)
+				bp[s] = (1.0 + (double)le) / (1.0 + (double)nv);
 		}
 		free(mult);
 		free(w);
@@ -283,11 +293,12 @@ static void run(conf_t *c, const char *path)
 	}
 
 	wr_t *w = wr_open(c->out, 0);
-	wr_puts(w, "set\tauroc\tauprc\tdelta_auroc\tci_lo\tci_hi\n");
+	wr_puts(w, c->bootp ? "set\tauroc\tauprc\tdelta_auroc\tci_lo\tci_hi\tboot_p\n"
+			    : "set\tauroc\tauprc\tdelta_auroc\tci_lo\tci_hi\n");
 	for (int s = 0; s < c->nset; s++) {
 		wr_puts(w, c->set[s].name);
-		double v[5] = { au[s], ap[s], au[s] - au[0], lo[s], hi[s] };
-		for (int k = 0; k < 5; k++) {
+		double v[6] = { au[s], ap[s], au[s] - au[0], lo[s], hi[s], bp[s] };
+		for (int k = 0; k < 5 + c->bootp; k++) {
 			wr_putc(w, '\t');
 			if (isnan(v[k]))
 				wr_puts(w, "NA");
@@ -312,6 +323,7 @@ static void run(conf_t *c, const char *path)
 	free(ap);
 	free(lo);
 	free(hi);
+	free(bp);
 	free(pred);
 	free(gsize);
 	free(gfold);
@@ -360,6 +372,7 @@ int main(int argc, char **argv)
 				die_usage("--ci-level: %s is not between 0 and 1", optarg);
 			break;
 		case OPT_FOLDSOUT: c.foldsout = optarg; break;
+		case OPT_BOOTP: c.bootp = 1; break;
 		case 'v': c.verbose = 1; break;
 		case 'o': c.out = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;

@@ -202,3 +202,28 @@ PY
 	assert_success
 	assert_output --partial "ok"
 }
+
+@test "logit-cv --boot-p: the share of resamples with delta <= 0, consistent with the interval's quantiles" {
+	need_py numpy
+	gen
+	ak logit-cv --label y --group grp --set base=a --set ab=a,b --set ac=a,c --bootstrap 300 --seed 4 --boot-p d.tsv > p.tsv
+	ak logit-cv --label y --group grp --set base=a --set ab=a,b --set ac=a,c --bootstrap 300 --seed 4 d.tsv > n.tsv
+	# the other columns do not change
+	cmp <(cut -f1-6 p.tsv) n.tsv
+	run awk -F'\t' 'NR == 1 { print $7 } $1 == "base" { print $7 } $1 == "ab" { print ($7 == 1 / 301) }' p.tsv
+	assert_output $'boot_p\nNA\n1'
+	# noise feature c: k resamples with delta <= 0 means the sorted deltas have
+	# v[k-1] <= 0 < v[k]; the percentile interval at tail t = j / (B - 1) is v[j]
+	k=$(awk -F'\t' '$1 == "ac" { printf "%d", $7 * 301 - 1 + 0.5 }' p.tsv)
+	echo "k=$k"
+	[ "$k" -gt 2 ] && [ "$k" -lt 298 ]
+	# (the lower end of the interval when j < (B - 1) / 2, else the upper end)
+	for j in $((k - 1)) $k; do
+		if [ $((2 * j)) -lt 299 ]; then lvl=$("$PY" -c "print(repr(1 - 2 * $j / 299))") col=5
+		else lvl=$("$PY" -c "print(repr(2 * $j / 299 - 1))") col=6; fi
+		ak logit-cv --label y --group grp --set base=a --set ac=a,c --bootstrap 300 --seed 4 --ci-level "$lvl" d.tsv > q$j.tsv
+	done
+	# same draws for ac whether ab is fitted or not: only set ac's own bootstrap values matter
+	awk -F'\t' -v c=$col '$1 == "ac" { print; exit !($c <= 0) }' q$((k - 1)).tsv
+	awk -F'\t' -v c=$col '$1 == "ac" { print; exit !($c > 0) }' q$k.tsv
+}

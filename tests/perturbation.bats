@@ -1,0 +1,141 @@
+#!/usr/bin/env bats
+# pipelines/perturbation.mk end to end on the real Papalexi 2021 screen with
+# TRRUST and the tinyfm attention (layers 0 and 3), on a subset of settings.
+
+setup() {
+	load helper
+	cd "$BATS_TEST_TMPDIR"
+	command -v datamash >/dev/null || skip "datamash missing"
+	command -v gnuplot >/dev/null || skip "gnuplot missing"
+	PIPE="make -f $TOP/pipelines/perturbation.mk AK_BIN=$BIN"
+}
+
+papalexi() {
+	need_data papalexi2021/counts.mtx.gz tinyfm/meta.tsv trrust_v2_human.tsv.gz
+	local T=$DATA/tinyfm P=$DATA/papalexi2021 l
+	for l in 0 3; do
+		ak attn-topk --resid $T/resid/non-targeting/layer$l.npy --wq $T/layer$l.wq.npy --wk $T/layer$l.wk.npy \
+			--bq $T/layer$l.bq.npy --bk $T/layer$l.bk.npy --heads 4 --top 89102 --genes $T/genes.txt \
+			--threads 2 -o attn$l.tsv.gz
+	done
+	ARGS=(COUNTS=$P/counts.mtx.gz GENES=$P/genes.txt CELLS=$P/cells.tsv.gz GROUP=target CONTROL=non-targeting
+		REF=$DATA/trrust_v2_human.tsv.gz REF_COLS=1,2 "EDGES=layer0=attn0.tsv.gz layer3=attn3.tsv.gz"
+		HVG=150 FOLDS=3 DRAWS=30 SEED=2 OUT=out)
+}
+
+@test "perturbation: papalexi2021 + TRRUST + tinyfm layers, outputs, BH vs statsmodels, AUROC vs sklearn, rerun no-op" {
+	need_py statsmodels
+	need_py sklearn
+	papalexi
+	run $PIPE "${ARGS[@]}" -j2
+	assert_success
+	for f in perturbation_auroc.tsv registry.tsv method_summary.tsv paired.tsv incremental.tsv reference.tsv \
+		fig_pert_auroc.png fig_delta.png fig_layers.png report.html; do
+		[ -s out/$f ] || fail "missing out/$f"
+	done
+	# universe: 150 HVGs plus the forced targets that are genes
+	[ "$(wc -l < out/universe.txt)" -ge 150 ]
+	[ "$(head -1 out/perturbation_auroc.tsv)" = $'perturbation\tmethod\tn_pos\tn_neg\tauroc' ]
+	# every evaluable perturbation x 6 methods
+	run bash -c "cut -f2 out/perturbation_auroc.tsv | tail -n +2 | sort | uniq -c | awk '{print \$2, \$1}' | sort"
+	ne=$(wc -l < out/evaluable.txt)
+	assert_output "$(printf '%s\n' coexpr detection layer0 layer3 mean variance | sed "s/$/ $ne/")"
+	[ "$(head -1 out/registry.tsv)" = $'analysis\thypothesis\ttest\tstatistic\tp\teffect\tn\tq\tsignificant' ]
+	grep -q 'paired differences\|Paired differences\|No paired difference' out/report.html
+	grep -q 'survive FDR' out/report.html
+	run "$PY" - <<'PY'
+import numpy as np, pandas as pd
+from statsmodels.stats.multitest import multipletests
+from sklearn.metrics import roc_auc_score
+r = pd.read_csv("out/registry.tsv", sep="\t", float_precision="round_trip")
+m = r.p.notna()
+assert m.sum() >= 20, m.sum()
+rej, q, _, _ = multipletests(r.p[m], alpha=0.05, method="fdr_bh")
+assert np.array_equal(q, r.q[m].to_numpy()), (q, r.q[m].to_numpy())
+assert (rej.astype(int) == r.significant[m].to_numpy()).all()
+assert set(r.analysis) == {"perturbation_auroc", "incremental_value", "reference_recovery"}
+# perturbation AUROC of the baselines and coexpr, from the raw tables
+uni = [l.strip() for l in open("out/universe.txt")]
+gs = pd.read_csv("out/gene_stats.tsv", sep="\t").set_index("gene")
+de = pd.read_csv("out/de.tsv.gz", sep="\t")
+co = pd.read_csv("out/coexpr_raw.tsv.gz", sep="\t")
+pa = pd.read_csv("out/perturbation_auroc.tsv", sep="\t")
+checked = 0
+for p in open("out/evaluable.txt").read().split():
+    d = de[de.perturbation == p].set_index("gene").loc[[g for g in uni if g != p]]
+    if d.de.sum() < 3:
+        assert pa[pa.perturbation == p].auroc.isna().all()
+        continue
+    y = d.de.to_numpy()
+    c = co[co["from"] == p].set_index("to").value.abs().loc[d.index]
+    for meth, s in [("mean", gs.loc[d.index, "mean"]), ("variance", gs.loc[d.index, "var"]),
+                    ("detection", 1 - gs.loc[d.index, "dropout"]), ("coexpr", c)]:
+        got = pa[(pa.perturbation == p) & (pa.method == meth)].auroc.item()
+        want = roc_auc_score(y, s.to_numpy())
+        assert abs(got - want) < 1e-12, (p, meth, got, want)
+        checked += 1
+assert checked >= 8, checked
+print("ok", checked)
+PY
+	assert_success
+	assert_output --partial ok
+	run $PIPE "${ARGS[@]}"
+	assert_output --partial "Nothing to be done"
+	# a changed setting re-runs what it affects
+	run $PIPE "${ARGS[@]/DRAWS=30/DRAWS=20}" -n
+	assert_output --partial "edge-null"
+	assert_output --partial "logit-cv"
+}
+
+@test "perturbation: missing inputs and reserved edge names are refused before running" {
+	run $PIPE OUT=out
+	assert_failure
+	assert_output --partial "COUNTS is empty"
+	printf 'from\tto\tvalue\n' > e.tsv
+	run $PIPE COUNTS=x.mtx CELLS=c.tsv REF=e.tsv EDGES="mean=e.tsv" OUT=out
+	assert_failure
+	assert_output --partial "reserved"
+}
+
+@test "perturbation: a failed step leaves no output make would take as done" {
+	command -v datamash >/dev/null || skip "datamash missing"
+	ak ps-sim --out s --genes 40 --tfs 2 --targets 5 --cells 40 --control 80
+	printf 'from\tto\tscore\nTF01\tG001\t1\n' > bad.tsv
+	run make -f "$TOP/pipelines/perturbation.mk" AK_BIN="$BIN" COUNTS=s/counts.mtx GENES=s/genes.txt CELLS=s/cells.tsv \
+		REF=s/grn.tsv REF_COLS=from,to "EDGES=bad=bad.tsv" DRAWS=10 OUT=out
+	assert_failure
+	assert_output --partial "needs columns from, to, value"
+	[ ! -e out/edges/bad.tsv.gz ]
+	[ ! -e out/registry.tsv ]
+	# fixed input: the run completes, and a table without the pair scores it NA, not 0
+	printf 'from\tto\tvalue\nTF01\tG001\t1\nTF01\tG001\t5\nG001\tG001\t3\n' > bad.tsv
+	run make -f "$TOP/pipelines/perturbation.mk" AK_BIN="$BIN" COUNTS=s/counts.mtx GENES=s/genes.txt CELLS=s/cells.tsv \
+		REF=s/grn.tsv REF_COLS=from,to "EDGES=bad=bad.tsv" DRAWS=10 OUT=out out/pert_scores.tsv.gz
+	assert_success
+	# repeated pair: first kept; self pair dropped
+	run gzip -dc out/edges/bad.tsv.gz
+	assert_output $'from\tto\tvalue\nTF01\tG001\t1'
+	run bash -c "gzip -dc out/pert_scores.tsv.gz | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } { print \$1, \$2, \$(c[\"bad\"]) }' | sort | uniq | awk '\$3 != \"NA\"'"
+	assert_output "TF01 G001 1"
+}
+
+@test "perturbation: MAP translates the reference to the expression's ids (same results as unmapped)" {
+	command -v datamash >/dev/null || skip "datamash missing"
+	command -v gnuplot >/dev/null || skip "gnuplot missing"
+	ak ps-sim --out s --genes 60 --tfs 3 --targets 8 --cells 60 --control 120
+	# expression and edges in made-up Ensembl-style ids; reference in symbols
+	sed 's/^/ENSG_/' s/genes.txt > ens.txt
+	{ printf 'ensembl_gene\tsymbol\n'; paste ens.txt s/genes.txt; printf 'ENSG_UNUSED\tTF01\n'; } > map.tsv
+	awk -F'\t' -v OFS='\t' 'NR == 1 { print; next } { print "ENSG_" $1, "ENSG_" $2, $3 }' s/edges_real.tsv > real_ens.tsv
+	awk -F'\t' -v OFS='\t' 'NR > 1 && $2 != "non-targeting" { $2 = "ENSG_" $2 } { print }' s/cells.tsv > cells_ens.tsv
+	common=(AK_BIN="$BIN" COUNTS=s/counts.mtx CELLS=cells_ens.tsv DRAWS=20 FOLDS=3)
+	make -s -f "$TOP/pipelines/perturbation.mk" "${common[@]}" GENES=ens.txt REF=s/grn.tsv REF_COLS=from,to \
+		MAP=map.tsv MAP_COLS=ensembl_gene,symbol "EDGES=real=real_ens.tsv" OUT=ens 2>/dev/null
+	common[2]=CELLS=s/cells.tsv
+	make -s -f "$TOP/pipelines/perturbation.mk" "${common[@]}" GENES=s/genes.txt REF=s/grn.tsv REF_COLS=from,to \
+		"EDGES=real=s/edges_real.tsv" OUT=sym 2>/dev/null
+	[ "$(tail -n +2 ens/reference/ref.tsv | wc -l)" -eq 24 ]
+	cmp <(tail -n +2 ens/reference/ref.tsv) <(tail -n +2 sym/reference/ref.tsv | sed 's/^/ENSG_/; s/\t/\tENSG_/')
+	cmp <(cut -f2- ens/reference.tsv) <(cut -f2- sym/reference.tsv)
+	cmp <(cut -f2- ens/perturbation_auroc.tsv) <(cut -f2- sym/perturbation_auroc.tsv)
+}
