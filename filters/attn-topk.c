@@ -79,6 +79,10 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The file d was taken from (--wq): shape errors name it as well, because
+ * either file may be the wrong one (issue 12: the message must name the bad file). */
+static const char *d_source = "";
+
 /* A finite float32 matrix of the expected shape (rows < 0: any). */
 static float *load_f32(const char *path, int64_t rows, int64_t cols, const char *what, int64_t *nrows)
 {
@@ -95,10 +99,10 @@ static float *load_f32(const char *path, int64_t rows, int64_t cols, const char 
 			k += (size_t)snprintf(got + k, sizeof got - k, "%s%lld", i ? " x " : "",
 					      (long long)m->shape[i]);
 		if (rows == -1 && m->ndim == 2)
-			die("%s: %lld columns, but the weights give d = %lld", path, (long long)m->cols,
-			    (long long)cols);
-		die("%s: shape %s, expected %s %lld x %lld", path, got, what,
-		    (long long)(rows >= 0 ? rows : m->rows), (long long)cols);
+			die("%s: %lld columns, but the weights give d = %lld (from %s)", path,
+			    (long long)m->cols, (long long)cols, d_source);
+		die("%s: shape %s, expected %s %lld x %lld (d from %s)", path, got, what,
+		    (long long)(rows >= 0 ? rows : m->rows), (long long)cols, d_source);
 	}
 	mat_check_finite(m);
 	if (nrows)
@@ -276,6 +280,7 @@ int main(int argc, char **argv)
 	akmat_t *probe = mat_load(wq);
 	d = probe->ndim == 2 ? probe->cols : mat_count(probe);
 	mat_free(probe);
+	d_source = wq;
 	float *fwq = load_f32(wq, d, d, "d x d", NULL);
 	float *fwk = load_f32(wk, d, d, "d x d", NULL);
 	float *x = load_f32(resid, -1, d, "genes x d", &n);
