@@ -162,7 +162,9 @@ check_class() {
 			"$BIN/${args[0]}" "${args[@]:1}" > "c$i/stdout" 2> "c$i/stderr" || st=$?
 		nerr=$(wc -l < "c$i/stderr")
 		local what="[$filter: $class: ${args[*]}]"
-		if [ "$st" -eq 0 ]; then errs+=("$what exit 0")
+		# under make check's sanitizers an error report exits 1 (ASAN_OPTIONS)
+		if grep -q 'runtime error:\|Sanitizer' "c$i/stderr"; then errs+=("$what sanitizer report: $(head -c 600 "c$i/stderr")")
+		elif [ "$st" -eq 0 ]; then errs+=("$what exit 0")
 		elif [ "$st" -gt 2 ]; then errs+=("$what exit $st (signal/timeout/valgrind): $(head -c 300 "c$i/stderr")")
 		elif [ "$st" -eq 2 ]; then
 			# usage errors print a hint line after the message
