@@ -10,10 +10,10 @@
 # name, a 1-based position for headerless files, or - . Adding a filter = one row.
 # Not listed on purpose: "header" for pair lists that map row to row (attn-topk
 # --at, edge-join pairs): no pairs in, a header-only table out, is an answer;
-# "dup" for --families: a repeated identical model line is harmless (a conflicting
-# one is an error, tested in rank-quantile.bats).
+# "dup" for --families: a repeated identical model line is harmless; a
+# conflicting one ("conflict") is an error.
 # Classes (see mkbad): empty header truncgz garbagegz ragged nonnum nan dup
-# missing shape magic truncakm truncnpy absurd dir noent devfull.
+# conflict missing shape magic truncakm truncnpy absurd dir noent devfull.
 ROWS=(
 	"mat           |m.npy            |-         |empty truncgz garbagegz magic truncakm truncnpy absurd dir noent devfull |mat info -o OUT @"
 	"mat           |m.tsv            |c1        |empty header ragged nonnum |mat convert @ OUT --to tsv"
@@ -28,7 +28,7 @@ ROWS=(
 	"residualize   |residualize_scores.tsv|score|empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |residualize --y score --x mean_from,mean_to --folds 2 -o OUT @"
 	"logit-cv      |logit-cv_edges.tsv|degree   |empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |logit-cv --label label --group tf --set base=degree --folds 2 -o OUT @"
 	"rank-quantile |rank_quantile_example.tsv|rank|empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |rank-quantile --by layer --top 2 -o OUT @"
-	"rank-quantile |families.tsv     |family    |empty header ragged missing noent |rank-quantile --by model,layer --top 2 --families @ -o OUT rq_models.tsv"
+	"rank-quantile |families.tsv     |family    |empty header ragged missing conflict noent |rank-quantile --by model,layer --top 2 --families @ -o OUT rq_models.tsv"
 	"edge-join     |edge_pairs.tsv   |from      |empty ragged missing truncgz garbagegz dir noent devfull |edge-join --ref edge_ref.tsv --no-header -o OUT @"
 	"edge-join     |edge_ref.tsv     |-         |empty ragged truncgz garbagegz dir noent |edge-join --ref @ --no-header -o OUT edge_pairs.tsv"
 	"edge-join     |edge_vocab.txt   |-         |empty dup noent |edge-join --summary --vocab @ --ref edge_ref.tsv --no-header -o OUT edge_pairs.tsv"
@@ -97,6 +97,8 @@ mkbad() {
 			setfield "$base" 2 "$(colpos "$base" "$col")" inf > "$out"
 		fi ;;
 	dup) { cat "$base"; sed -n 2p "$base"; } > "$out" ;;
+	conflict) # the first data line again, with another value in its last field
+		{ cat "$base"; sed -n 2p "$base" | awk -F'\t' -v OFS='\t' '{ $NF = "zz_other"; print }'; } > "$out" ;;
 	missing) sed "1s/\(^\|\t\)$col\(\t\|\$\)/\1zz_$col\2/" "$base" > "$out" ;;
 	shape) # one row and one column too many (matrices), one line too few (lists)
 		if [[ $base == *.npy ]]; then
@@ -178,7 +180,7 @@ check_class() {
 			grep -qF "$name" "c$i/stderr" || errs+=("$what message does not name $name: $(cat "c$i/stderr")")
 		fi
 		# errors inside a TSV say where: file:line
-		case $class in ragged | nonnum | nan | dup)
+		case $class in ragged | nonnum | nan | dup | conflict)
 			[[ $base == *.npy ]] || grep -Eq "$name(:[0-9]|: row [0-9])" "c$i/stderr" ||
 				errs+=("$what message has no line number: $(cat "c$i/stderr")") ;;
 		esac
@@ -224,6 +226,7 @@ check_class() {
 @test "bad input: non-numeric field" { check_class nonnum; }
 @test "bad input: NaN/Inf where not allowed" { check_class nan; }
 @test "bad input: duplicate ids" { check_class dup; }
+@test "bad input: conflicting duplicate" { check_class conflict; }
 @test "bad input: missing column" { check_class missing; }
 @test "bad input: shape mismatch" { check_class shape; }
 @test "bad input: wrong magic" { check_class magic; }
