@@ -391,11 +391,13 @@ static int64_t gene_get(genes_t *g, const char *s, size_t len)
  * -1 when the pair is not a reference edge. */
 static int64_t pair_lookup(const genes_t *g, int64_t a, int64_t b)
 {
-	const uint32_t *xa = g->ids + g->off[a], *xb = g->ids + g->off[b];
 	int32_t na = g->cnt[a], nb = g->cnt[b];
 	int64_t best = -1, k;
 	if (!(g->role[a] & 1) || !(g->role[b] & 2))
 		return -1;
+	/* Only now: while no gene has mapped, ids is NULL, and NULL + 0 is
+	 * undefined in C (clang's UBSan; AFL++ found it: fuzz/regress/edgejoin-*). */
+	const uint32_t *xa = g->ids + g->off[a], *xb = g->ids + g->off[b];
 	for (int32_t i = 0; i < na; i++)
 		for (int32_t j = 0; j < nb; j++)
 			if (pairset_get(g->ref->edges, xa[i], xb[j], &k) && (best < 0 || k < best))
