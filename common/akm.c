@@ -105,15 +105,20 @@ akmat_t *akm_read(rd_t *r)
 	akmat_t *m = xcalloc(1, sizeof *m);
 	m->dtype = (int)dtype;
 	m->ndim = (int)ndim;
-	int64_t count = 1;
+	/* bound: product of the nonzero extents. Bounding count alone let a zero
+	 * extent hide huge later ones, whose product (cols) then overflowed
+	 * (found by fuzzing: fuzz/regress/akm-crashes-2f045fb94019). */
+	int64_t count = 1, bound = 1;
 	for (uint32_t i = 0; i < ndim; i++) {
 		unsigned char b[8];
 		mat_read_exact(r, b, 8, ".akm header");
 		uint64_t s = get64(b);
-		if (s > (uint64_t)INT64_MAX / 8 || (s && (uint64_t)count > (uint64_t)(INT64_MAX / 8) / s))
+		if (s > (uint64_t)INT64_MAX / 8 || (s && (uint64_t)bound > (uint64_t)(INT64_MAX / 8) / s))
 			die("%s: corrupt .akm header: shape too large", name);
 		m->shape[i] = (int64_t)s;
 		count *= (int64_t)s;
+		if (s)
+			bound *= (int64_t)s;
 	}
 	m->rows = m->shape[0];
 	m->cols = 1;

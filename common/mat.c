@@ -48,13 +48,16 @@ int ak_dtype_parse(const char *s)
 
 static int64_t shape_count(int ndim, const int64_t *shape)
 {
-	int64_t n = 1;
+	/* bound over the nonzero extents: a zero one must not hide an overflow */
+	int64_t n = 1, bound = 1;
 	for (int i = 0; i < ndim; i++) {
 		if (shape[i] < 0)
 			die("negative dimension %lld", (long long)shape[i]);
-		if (shape[i] && n > INT64_MAX / shape[i])
+		if (shape[i] && bound > INT64_MAX / shape[i])
 			die("shape too large");
 		n *= shape[i];
+		if (shape[i])
+			bound *= shape[i];
 	}
 	return n;
 }

@@ -184,11 +184,15 @@ static size_t header_len(const unsigned char *pre, const char *name, int *major)
 
 static int64_t checked_count(const char *name, const struct npyhdr *h)
 {
-	int64_t n = 1;
+	/* bound: product of the nonzero extents, so that a zero extent cannot
+	 * hide huge later ones whose product (cols) would overflow (as in .akm). */
+	int64_t n = 1, bound = 1;
 	for (int i = 0; i < h->ndim; i++) {
-		if (h->shape[i] && n > (INT64_MAX / 8) / h->shape[i])
+		if (h->shape[i] && bound > (INT64_MAX / 8) / h->shape[i])
 			die("%s: shape too large", name);
 		n *= h->shape[i];
+		if (h->shape[i])
+			bound *= h->shape[i];
 	}
 	return n;
 }

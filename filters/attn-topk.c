@@ -79,6 +79,10 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The file d was taken from (--wq): shape errors name it as well, because
+ * either file may be the wrong one (issue 12: the message must name the bad file). */
+static const char *d_source = "";
+
 /* A finite float32 matrix of the expected shape (rows < 0: any). */
 static float *load_f32(const char *path, int64_t rows, int64_t cols, const char *what, int64_t *nrows)
 {
@@ -95,10 +99,10 @@ static float *load_f32(const char *path, int64_t rows, int64_t cols, const char 
 			k += (size_t)snprintf(got + k, sizeof got - k, "%s%lld", i ? " x " : "",
 					      (long long)m->shape[i]);
 		if (rows == -1 && m->ndim == 2)
-			die("%s: %lld columns, but the weights give d = %lld", path, (long long)m->cols,
-			    (long long)cols);
-		die("%s: shape %s, expected %s %lld x %lld", path, got, what,
-		    (long long)(rows >= 0 ? rows : m->rows), (long long)cols);
+			die("%s: %lld columns, but the weights give d = %lld (from %s)", path,
+			    (long long)m->cols, (long long)cols, d_source);
+		die("%s: shape %s, expected %s %lld x %lld (d from %s)", path, got, what,
+		    (long long)(rows >= 0 ? rows : m->rows), (long long)cols, d_source);
 	}
 	mat_check_finite(m);
 	if (nrows)
@@ -156,9 +160,17 @@ static int64_t read_pairs(const char *path, const strtab_t *genes, int64_t n, in
 		for (int u = 0; u < nunknown && u < 5; u++)
 			k += (size_t)snprintf(list + k, k < sizeof list ? sizeof list - k : 0, "%s%s",
 					      u ? ", " : "", unknown[u]);
-		die("%s: %lld%s gene id%s not in the --genes file: %s%s", path, (long long)nunknown,
-		    nunknown > 5 ? " or more" : "", nunknown == 1 ? "" : "s", list,
-		    nunknown > 5 ? ", ..." : "");
+		/* Free first: leak checkers run over error exits too (as in strtab.c). */
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s: %lld%s gene id%s not in the --genes file: %s%s", path,
+			 (long long)nunknown, nunknown > 5 ? " or more" : "", nunknown == 1 ? "" : "s", list,
+			 nunknown > 5 ? ", ..." : "");
+		for (int u = 0; u < nunknown && u < 5; u++)
+			free(unknown[u]);
+		free(f);
+		free(g);
+		tsv_close(t);
+		die("%s", msg);
 	}
 	tsv_close(t);
 	*from = f;
@@ -219,6 +231,10 @@ static void put_row(wr_t *w, const strtab_t *genes, int32_t from, int32_t to, fl
 	wr_putc(w, '\n');
 }
 
+/* --label values: kept reachable from a static, since --help and error exits
+ * leave main with the array in use (valgrind counted it definitely lost). */
+static char **labels_kept;
+
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
@@ -227,7 +243,7 @@ int main(int argc, char **argv)
 	double ln_eps = 1e-5;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, c;
-	char **label = xmallocarray((size_t)argc, sizeof *label);
+	char **label = labels_kept = xmallocarray((size_t)argc, sizeof *label);
 	if (threads < 1)
 		threads = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -276,6 +292,7 @@ int main(int argc, char **argv)
 	akmat_t *probe = mat_load(wq);
 	d = probe->ndim == 2 ? probe->cols : mat_count(probe);
 	mat_free(probe);
+	d_source = wq;
 	float *fwq = load_f32(wq, d, d, "d x d", NULL);
 	float *fwk = load_f32(wk, d, d, "d x d", NULL);
 	float *x = load_f32(resid, -1, d, "genes x d", &n);
@@ -353,6 +370,6 @@ int main(int argc, char **argv)
 	free(fbk);
 	free(flnw);
 	free(flnb);
-	free(label);
+	free(labels_kept);
 	return 0;
 }

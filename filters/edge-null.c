@@ -255,6 +255,10 @@ static void run(const conf_t *c, const char *path)
 {
 	strtab_t *U = strtab_read_lines(c->universe);
 	int64_t nv = strtab_size(U);
+	/* Said here, naming the universe file: otherwise the reference reader
+	 * reports every edge dropped and then fails naming the reference. */
+	if (nv == 0)
+		die("%s: empty universe (no gene ids)", c->universe);
 	graph_t G;
 	eset_t Eobs;
 	read_ref(c, U, &G, &Eobs);

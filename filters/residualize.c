@@ -142,6 +142,9 @@ static void run(const conf_t *c, const char *path)
 	for (int64_t i = 0; i < n; i++)
 		fitted[i] = NAN;
 	int64_t *train = xmallocarray((size_t)nuse, sizeof *train);
+	/* The per-fold notes go to stderr only once the output is safely closed,
+	 * so that a failed write (full disk) ends with its one error line alone. */
+	char (*note)[160] = xmallocarray((size_t)c->folds, sizeof *note);
 	for (int f = 0; f < c->folds; f++) {
 		int64_t m = 0, ntest = 0;
 		for (int64_t k = 0; k < nuse; k++) {
@@ -168,9 +171,10 @@ static void run(const conf_t *c, const char *path)
 			ss_res += (y[i] - fitted[i]) * (y[i] - fitted[i]);
 			ss_tot += (y[i] - my) * (y[i] - my);
 		}
-		warn("fold %d: %lld training rows, %lld held out, held-out R^2 %.4f%s", f, (long long)m,
-		     (long long)ntest, 1 - ss_res / ss_tot,
-		     lf.rank < p + 1 ? " (collinear covariates: minimum-norm fit)" : "");
+		snprintf(note[f], sizeof note[f],
+			 "fold %d: %lld training rows, %lld held out, held-out R^2 %.4f%s", f, (long long)m,
+			 (long long)ntest, 1 - ss_res / ss_tot,
+			 lf.rank < p + 1 ? " (collinear covariates: minimum-norm fit)" : "");
 		linfit_free(&lf);
 	}
 
@@ -192,6 +196,9 @@ static void run(const conf_t *c, const char *path)
 		wr_putc(w, '\n');
 	}
 	wr_close(w);
+	for (int f = 0; f < c->folds; f++)
+		warn("%s", note[f]);
+	free(note);
 	free(train);
 	free(fitted);
 	free(fold);
