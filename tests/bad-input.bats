@@ -39,12 +39,23 @@ ROWS=(
 	"edge-null     |edge-null_genes.txt|-       |empty dup noent |edge-null --score attention --ref edge-null_ref.tsv --ref-cols tf,target --universe @ --method shuffle --draws 5 -o OUT edge-null_pairs.tsv"
 	"rsa           |X.npy            |-         |empty truncgz garbagegz magic truncakm absurd nan shape dir noent devfull |rsa -o OUT X2.npy @"
 	"fm-sim        |-                |-         |devfull |fm-sim --out OUT --genes 120 --layers 1 --categories 1 --code 12"
+	"gene-stats    |expr.mtx         |-         |empty truncgz garbagegz dir noent devfull |gene-stats --counts @ --genes expr_genes.txt -o OUT"
+	"gene-stats    |expr_genes.txt   |-         |empty dup shape noent |gene-stats --counts expr.mtx --genes @ -o OUT"
+	"coexpr        |expr.mtx         |-         |empty truncgz garbagegz dir noent devfull |coexpr --counts @ --genes expr_genes.txt --top 4 -o OUT"
+	"coexpr        |expr_cells.tsv   |cell_type |empty ragged missing noent |coexpr --counts expr.mtx --genes expr_genes.txt --cells @ --strata cell_type --min-cells 10 --top 4 -o OUT"
+	"de-call       |expr.mtx         |-         |empty truncgz garbagegz dir noent devfull |de-call --counts @ --genes expr_genes.txt --cells expr_cells.tsv --group target --control NT --min-cells 10 -o OUT"
+	"de-call       |expr_cells.tsv   |target    |empty header ragged missing noent |de-call --counts expr.mtx --genes expr_genes.txt --cells @ --group target --control NT --min-cells 10 -o OUT"
+	"cluster       |expr.mtx         |-         |empty truncgz garbagegz dir noent devfull |cluster --counts @ --genes expr_genes.txt --k 2 --pcs 3 -o OUT"
+	"edge-eval     |edge_pairs.tsv   |from      |empty ragged missing truncgz garbagegz dir noent devfull |edge-eval --truth edge_ref.tsv --no-header --score value -o OUT @"
+	"edge-eval     |edge_ref.tsv     |-         |empty ragged truncgz garbagegz dir noent |edge-eval --truth @ --no-header --score value -o OUT edge_pairs.tsv"
+	"grn-sim       |-                |-         |devfull |grn-sim --out OUT --states 2 --cells 200 --genes 40 --tfs 5 --edges 10"
+	"ps-sim        |-                |-         |devfull |ps-sim --out OUT --genes 40 --tfs 4 --targets 3 --cells 200 --control 50"
 )
 
 setup() {
 	load helper
 	cd "$BATS_TEST_TMPDIR"
-	cp "$TOP"/examples/*.tsv "$TOP"/examples/*.txt .
+	cp "$TOP"/examples/*.tsv "$TOP"/examples/*.txt "$TOP"/examples/*.mtx .
 	# Small matrices: X 6 x 4 genes x d, X2 the same shape, W 4 x 4, m 2 x 3.
 	printf 'g\td0\td1\td2\td3\n' > X.tsv
 	printf 'g%d\t%d.5\t%d\t-%d\t0.%d\n' 1 1 2 3 4 2 3 1 5 6 3 0 4 2 7 4 2 2 1 9 5 1 5 0 3 6 7 3 3 1 >> X.tsv

@@ -26,13 +26,21 @@ ROWS=(
 	"edge-null     |edge-null --score attention --ref edge-null_ref.tsv --ref-cols tf,target --universe edge-null_genes.txt --method curveball --draws 50 --seed 3 -o OUT edge-null_pairs.tsv"
 	"edge-null     |edge-null --score attention --ref edge-null_ref.tsv --ref-cols tf,target --universe edge-null_genes.txt --method shuffle --draws 50 --seed 3 -o OUT edge-null_pairs.tsv"
 	"fm-sim        |fm-sim --out OUT --seed 2 --genes 120 --layers 2 --categories 1 --code 12"
+	"gene-stats    |gene-stats --counts expr.mtx --genes expr_genes.txt --cells expr_cells.tsv --hvg 10 -o OUT"
+	"coexpr        |coexpr --counts expr.mtx --genes expr_genes.txt -o OUT"
+	"coexpr        |coexpr --counts expr.mtx --genes expr_genes.txt --cells expr_cells.tsv --strata cell_type --agg deviation --min-cells 10 --shuffle-strata --seed 4 -o OUT"
+	"de-call       |de-call --counts expr.mtx --genes expr_genes.txt --cells expr_cells.tsv --group target --control NT --min-cells 10 --test mwu -o OUT"
+	"cluster       |cluster --counts expr.mtx --genes expr_genes.txt --k 3 --pcs 5 --seed 2 -o OUT"
+	"edge-eval     |edge-eval --truth edge_ref.tsv --no-header --score value --per-source 2 -o OUT edge_pairs.tsv"
+	"grn-sim       |grn-sim --out OUT --states 2 --cells 200 --genes 40 --tfs 5 --edges 10 --seed 3"
+	"ps-sim        |ps-sim --out OUT --genes 40 --tfs 4 --targets 3 --cells 200 --control 50 --seed 3"
 )
 
 setup() {
 	load helper
 	need_py numpy
 	cd "$BATS_TEST_TMPDIR"
-	cp "$TOP"/examples/*.tsv "$TOP"/examples/*.txt .
+	cp "$TOP"/examples/*.tsv "$TOP"/examples/*.txt "$TOP"/examples/*.mtx .
 	# 300 genes x d = 32 with 4 heads: enough rows for several row blocks per
 	# thread, and exact ties (rounded values) so tie-breaking is exercised.
 	"$PY" - <<-'EOF'
