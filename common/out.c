@@ -98,15 +98,17 @@ wr_t *wr_open(const char *path, int gzip)
 		size_t n = strlen(path);
 		w->tmp = xmalloc(n + 16);
 		snprintf(w->tmp, n + 16, "%s.tmp.XXXXXX", path);
-		w->fd = mkstemp(w->tmp);
-		if (w->fd < 0)
-			die_errno("cannot create '%s'", w->tmp);
+		/* Registered before the file exists (mkstemp fills in the name in
+		 * place), so a signal at any moment after creation removes it. */
 		for (int i = 0; i < MAX_TMP; i++)
 			if (!tmp_names[i]) {
 				tmp_names[i] = w->tmp;
 				w->slot = i;
 				break;
 			}
+		w->fd = mkstemp(w->tmp);
+		if (w->fd < 0)
+			die_errno("cannot create '%s'", w->tmp);
 		/* mkstemp makes 0600; give the file the mode a plain creat() would. */
 		mode_t um = umask(0);
 		umask(um);
