@@ -12,15 +12,7 @@
 # rank-agreement matrix; coherence of each model-layer with the other
 # families; consensus attention per model (sum over layers); figures, report.
 
-.DELETE_ON_ERROR:
-.SUFFIXES:
-SHELL := bash
-.SHELLFLAGS := -eo pipefail -c
-export LC_ALL := C
-
-PIPE_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-AK_BIN    ?= $(abspath $(PIPE_DIR)/../bin)
-export PATH := $(AK_BIN):$(PATH)
+include $(dir $(lastword $(MAKEFILE_LIST)))lib/preamble.mk
 
 # ---- settings ----
 MODELS     ?=

@@ -23,17 +23,10 @@
 # Make is the cache: a second run does nothing; changing a setting re-runs what
 # it affects (settings stamps).
 
-.DELETE_ON_ERROR:
+include $(dir $(lastword $(MAKEFILE_LIST)))lib/preamble.mk
 # keep every intermediate (pairs, clusters): they are the cache too
 .SECONDARY:
-.SUFFIXES:
-SHELL := bash
-.SHELLFLAGS := -eo pipefail -c
-export LC_ALL := C
 
-PIPE_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-AK_BIN    ?= $(abspath $(PIPE_DIR)/../bin)
-export PATH := $(AK_BIN):$(PATH)
 LIB := $(PIPE_DIR)/lib
 
 # ---- settings (override on the command line) ----

@@ -29,15 +29,7 @@
 # Make is the cache: a second run does nothing; a changed setting re-runs
 # only what it affects (settings stamps).
 
-.DELETE_ON_ERROR:
-.SUFFIXES:
-SHELL := bash
-.SHELLFLAGS := -eo pipefail -c
-export LC_ALL := C
-
-PIPE_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-AK_BIN    ?= $(abspath $(PIPE_DIR)/../bin)
-export PATH := $(AK_BIN):$(PATH)
+include $(dir $(lastword $(MAKEFILE_LIST)))lib/preamble.mk
 
 # ---- settings (override on the command line) ----
 MODELS     ?=

@@ -38,15 +38,8 @@
 # Make is the cache: a rerun does nothing; a changed setting re-runs what it
 # affects (settings stamp); a failed step leaves nothing make would take as done.
 
-.DELETE_ON_ERROR:
-.SUFFIXES:
-SHELL := bash
-.SHELLFLAGS := -eo pipefail -c
-export LC_ALL := C
+include $(dir $(lastword $(MAKEFILE_LIST)))lib/preamble.mk
 
-PIPE_DIR  := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-AK_BIN    ?= $(abspath $(PIPE_DIR)/../bin)
-export PATH := $(AK_BIN):$(PATH)
 LIB       := $(PIPE_DIR)/lib
 
 # ---- inputs ----
