@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -223,6 +224,14 @@ void wr_f32(wr_t *w, float x)
 {
 	char b[NUM_BUFSZ];
 	wr_write(w, b, (size_t)fmt_f32(b, x));
+}
+
+void wr_f64_na(wr_t *w, double x)
+{
+	if (isnan(x))
+		wr_puts(w, "NA");
+	else
+		wr_f64(w, x);
 }
 
 void wr_i64(wr_t *w, long long x)

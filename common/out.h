@@ -19,6 +19,8 @@ void wr_printf(wr_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void wr_f64(wr_t *w, double x);
 void wr_f32(wr_t *w, float x);
 void wr_i64(wr_t *w, long long x);
+/* As wr_f64, with NaN written as the missing-value spelling NA. */
+void wr_f64_na(wr_t *w, double x);
 /* Flush, close, rename into place. Dies on any failure. */
 void wr_close(wr_t *w);
 const char *wr_name(const wr_t *w);

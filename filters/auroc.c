@@ -221,10 +221,7 @@ static double perm_p(const conf_t *c, const double *s, const unsigned char *y, i
 static void put_num(wr_t *w, double x)
 {
 	wr_putc(w, '\t');
-	if (isnan(x))
-		wr_puts(w, "NA");
-	else
-		wr_f64(w, x);
+	wr_f64_na(w, x);
 }
 
 static void run(const conf_t *c, const char *path)

@@ -448,10 +448,7 @@ static void run(const conf_t *c, const char *path)
 		for (int64_t d = 0; d < c->draws; d++) {
 			wr_i64(nw, d);
 			wr_putc(nw, '\t');
-			if (isnan(null[d]))
-				wr_puts(nw, "NA");
-			else
-				wr_f64(nw, null[d]);
+			wr_f64_na(nw, null[d]);
 			wr_putc(nw, '\t');
 			wr_f64(nw, changed[d]);
 			wr_putc(nw, '\n');
@@ -464,10 +461,7 @@ static void run(const conf_t *c, const char *path)
 	for (int k = 0; k < 5; k++) {
 		if (k)
 			wr_putc(w, '\t');
-		if (isnan(v[k]))
-			wr_puts(w, "NA");
-		else
-			wr_f64(w, v[k]);
+		wr_f64_na(w, v[k]);
 	}
 	wr_putc(w, '\n');
 	wr_close(w);

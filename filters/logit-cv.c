@@ -300,10 +300,7 @@ static void run(conf_t *c, const char *path)
 		double v[6] = { au[s], ap[s], au[s] - au[0], lo[s], hi[s], bp[s] };
 		for (int k = 0; k < 5 + c->bootp; k++) {
 			wr_putc(w, '\t');
-			if (isnan(v[k]))
-				wr_puts(w, "NA");
-			else
-				wr_f64(w, v[k]);
+			wr_f64_na(w, v[k]);
 		}
 		wr_putc(w, '\n');
 	}

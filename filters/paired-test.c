@@ -52,10 +52,7 @@ static double finite_or_na(const tsv_t *t, int col, int *na)
 static void put_num(wr_t *w, double x)
 {
 	wr_putc(w, '\t');
-	if (isnan(x))
-		wr_puts(w, "NA");
-	else
-		wr_f64(w, x);
+	wr_f64_na(w, x);
 }
 
 static void run(const char *path, const char *acol, const char *bcol, const char *by, const char *out)
