@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "keyhist.h"
+#include "progress.h"
 #include "xalloc.h"
 
 /* OpenBLAS's own call (cblas.h of some builds declares it, others not). */
@@ -17,8 +18,8 @@ void openblas_set_num_threads(int);
 /* Hot loops use GCC/Clang vector extensions over 16 float lanes, so they
  * vectorise at any optimisation level, and every instruction-set clone
  * below does the same IEEE operations in the same order (no FMA
- * contraction under -std=c11; max and sums reduced over fixed lanes):
- * the results are bit-identical whatever the CPU path. */
+ * contraction under -std=c11, except in the exponential: see HOT_FMA; max
+ * and sums reduced over fixed lanes). */
 #define LANES 16
 typedef float vf __attribute__((vector_size(64)));
 typedef int32_t vi __attribute__((vector_size(64)));
@@ -26,8 +27,16 @@ typedef uint32_t vu __attribute__((vector_size(64)));
 typedef double vd __attribute__((vector_size(128)));
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+/* The exponential may contract multiply-adds into FMA where the clone has
+ * it (AVX-512 implies FMA): about a fifth faster. Its rounding then differs
+ * by CPU path in the last bit, which is harmless (the exponentials feed the
+ * values but are not compared with anything recomputed elsewhere); output
+ * stays identical for any thread count on one machine. Nothing else may
+ * contract: a looked-up pair's value must repeat the ranked one exactly. */
+#define HOT_FMA __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=fast")))
 #else
 #define HOT
+#define HOT_FMA
 #endif
 
 /* Vector helpers are macros: GCC warns (-Wpsabi) about any function that
@@ -76,84 +85,138 @@ static inline float exp_nonpos(float x)
 		(out) = (p * s1) * s2;                                           \
 	} while (0)
 
-HOT static float row_max(const float *s, int64_t n)
+/* The fast form, for x >= -87 (results normal): the power of two in one
+ * step. Power-of-two scalings are exact on normal numbers, so both forms
+ * give the same bits wherever both apply. */
+#define EXP_NORMAL_MIN (-87.0f)
+#define VEXP_NORMAL(out, xin) do {                                        \
+		vf x_ = (xin), t, r, p;                                          \
+		EXP_STEPS(x_, t, r, p)                                           \
+		vi n_ = __builtin_convertvector(t, vi);                          \
+		(out) = p * (vf)((n_ + 127) << 23);                              \
+	} while (0)
+
+/* Minimum and maximum of s[0 .. n), n >= 1. Four running pairs: one would
+ * be a chain of dependent compares. */
+HOT static void row_minmax(const float *s, int64_t n, float *lo, float *hi)
 {
-	vf m = (vf){ 0 } - INFINITY;
+	vf m0 = (vf){ 0 } - INFINITY, m1 = m0, m2 = m0, m3 = m0, v;
+	vf l0 = (vf){ 0 } + INFINITY, l1 = l0, l2 = l0, l3 = l0;
 	int64_t j = 0;
-	if (n >= LANES)
-		for (VLOAD(m, s); j + LANES <= n; j += LANES) {
-			vf v;
-			VLOAD(v, s + j);
-			m = VSEL(v > m, v, m);
-		}
-	float r = -INFINITY;
-	for (; j < n; j++)
+	for (; j + 4 * LANES <= n; j += 4 * LANES) {
+		VLOAD(v, s + j);
+		m0 = VSEL(v > m0, v, m0);
+		l0 = VSEL(v < l0, v, l0);
+		VLOAD(v, s + j + LANES);
+		m1 = VSEL(v > m1, v, m1);
+		l1 = VSEL(v < l1, v, l1);
+		VLOAD(v, s + j + 2 * LANES);
+		m2 = VSEL(v > m2, v, m2);
+		l2 = VSEL(v < l2, v, l2);
+		VLOAD(v, s + j + 3 * LANES);
+		m3 = VSEL(v > m3, v, m3);
+		l3 = VSEL(v < l3, v, l3);
+	}
+	for (; j + LANES <= n; j += LANES) {
+		VLOAD(v, s + j);
+		m0 = VSEL(v > m0, v, m0);
+		l0 = VSEL(v < l0, v, l0);
+	}
+	m0 = VSEL(m1 > m0, m1, m0);
+	m2 = VSEL(m3 > m2, m3, m2);
+	m0 = VSEL(m2 > m0, m2, m0);
+	l0 = VSEL(l1 < l0, l1, l0);
+	l2 = VSEL(l3 < l2, l3, l2);
+	l0 = VSEL(l2 < l0, l2, l0);
+	float r = -INFINITY, q = INFINITY;
+	for (; j < n; j++) {
 		r = s[j] > r ? s[j] : r;
-	for (int l = 0; l < LANES; l++)
-		r = m[l] > r ? m[l] : r;
-	return r;
+		q = s[j] < q ? s[j] : q;
+	}
+	for (int l = 0; l < LANES; l++) {
+		r = m0[l] > r ? m0[l] : r;
+		q = l0[l] < q ? l0[l] : q;
+	}
+	*lo = q;
+	*hi = r;
 }
 
-/* s <- exp(s - m); returns the sum. Each lane adds up to 64 values in
+/* Stores that bypass the caches, for score rows written once and read back
+ * only after the whole block: a normal store would first read each line
+ * from memory. SSE2 is baseline on x86-64, so every clone may use it. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define VSTORE_NT(p, v) do {                                              \
+		for (int q_ = 0; q_ < LANES; q_ += 4)                     \
+			_mm_stream_ps((p) + q_, _mm_setr_ps((v)[q_], (v)[q_ + 1], (v)[q_ + 2], (v)[q_ + 3])); \
+	} while (0)
+#define STREAM_FENCE() _mm_sfence()
+#else
+#define VSTORE_NT(p, v) VSTORE(p, v)
+#define STREAM_FENCE() ((void)0)
+#endif
+
+/* dst <- exp(src - m); returns the sum. Each lane adds up to 64 values in
  * float (values <= 1, so at most ~4e-6 relative error, typically far less),
  * then those partial sums go into float64: cheaper than converting every
- * value, and the order is fixed, so the result is the same on every path. */
+ * value, and the order is fixed. */
 #define EXP_RUN 64
-HOT static double exp_sum(float *s, int64_t n, float m)
+#define EXP_SUM_LOOP(VEXP) do {                                                   \
+		while (j + LANES <= n) {                                          \
+			vf part = { 0 };                                          \
+			for (int c = 0; c < EXP_RUN && j + LANES <= n; c++, j += LANES) { \
+				vf e, v;                                          \
+				VLOAD(v, src + j);                                \
+				VEXP(e, v - m);                                   \
+				VSTORE_NT(dst + j, e);                            \
+				part += e;                                        \
+			}                                                         \
+			for (int l = 0; l < LANES; l++)                           \
+				z[l] += part[l];                                  \
+		}                                                                 \
+	} while (0)
+
+/* lo: the smallest of src, to choose the fast form when it applies. */
+HOT_FMA static double exp_sum(const float *src, float *dst, int64_t n, float m, float lo)
 {
 	double z[LANES] = { 0 };
 	int64_t j = 0;
-	while (j + LANES <= n) {
-		vf part = { 0 };
-		for (int c = 0; c < EXP_RUN && j + LANES <= n; c++, j += LANES) {
-			vf e, v;
-			VLOAD(v, s + j);
-			VEXP_NONPOS(e, v - m);
-			VSTORE(s + j, e);
-			part += e;
-		}
-		for (int l = 0; l < LANES; l++)
-			z[l] += part[l];
-	}
+	if (lo - m >= EXP_NORMAL_MIN)
+		EXP_SUM_LOOP(VEXP_NORMAL);
+	else
+		EXP_SUM_LOOP(VEXP_NONPOS);
 	double t = 0;
 	for (; j < n; j++) {
-		s[j] = exp_nonpos(s[j] - m);
-		t += s[j];
+		dst[j] = exp_nonpos(src[j] - m);
+		t += dst[j];
 	}
 	for (int l = 0; l < LANES; l++)
 		t += z[l];
 	return t;
 }
 
-HOT static void scale_into(float *restrict acc, const float *restrict e, int64_t n, float w, int first)
+/* out[j] = sum over h of e[h][j] * w[h], added in head order (the scalar
+ * lookups of --at repeat exactly these operations, so a looked-up pair's
+ * value is bit-identical to the one that was ranked). */
+HOT static void combine(float *restrict out, const float *const *e, const float *w, int nh, int64_t n)
 {
 	int64_t j = 0;
 	for (; j + LANES <= n; j += LANES) {
-		vf v, a;
-		VLOAD(v, e + j);
-		v = v * w;
-		if (!first) {
-			VLOAD(a, acc + j);
-			v = a + v;
+		vf a, v;
+		VLOAD(a, e[0] + j);
+		a = a * w[0];
+		for (int h = 1; h < nh; h++) {
+			VLOAD(v, e[h] + j);
+			a = a + v * w[h];
 		}
-		VSTORE(acc + j, v);
+		VSTORE(out + j, a);
 	}
-	for (; j < n; j++)
-		acc[j] = first ? e[j] * w : acc[j] + e[j] * w;
-}
-
-HOT static void scale_inplace(float *s, int64_t n, float w)
-{
-	int64_t j = 0;
-	for (; j + LANES <= n; j += LANES)
-	{
-		vf v;
-		VLOAD(v, s + j);
-		v = v * w;
-		VSTORE(s + j, v);
+	for (; j < n; j++) {
+		float a = e[0][j] * w[0];
+		for (int h = 1; h < nh; h++)
+			a = a + e[h][j] * w[h];
+		out[j] = a;
 	}
-	for (; j < n; j++)
-		s[j] *= w;
 }
 
 /* ---- the scan: selection, rank histogram, finiteness ---- */
@@ -176,17 +239,19 @@ static inline float rank_value(float v, int absval)
 		(k) = u_ ^ ((vu)((vi)u_ >> 31) | 0x80000000u);                   \
 	} while (0)
 
-HOT static void scan_range(scan_t *c, const float *v, int64_t j0, int64_t j1, int32_t row)
+/* Entries v[0 .. cnt) of row `row`, columns col0 .. col0 + cnt - 1, in
+ * increasing column order (the selector's tie rule relies on it). */
+HOT static void scan_range(scan_t *c, const float *v, int32_t row, int64_t col0, int64_t cnt)
 {
 	uint32_t kmin = c->kmin, kmax = c->kmax;
-	int64_t j = j0;
-	if (j + LANES <= j1) {
+	int64_t j = 0;
+	if (j + LANES <= cnt) {
 		vf x;
 		vu k, mx, mn;
 		VLOAD(x, v + j);
 		VKEY(mx, x, c->absval);
 		mn = mx;
-		for (; j + LANES <= j1; j += LANES) {
+		for (; j + LANES <= cnt; j += LANES) {
 			VLOAD(x, v + j);
 			VKEY(k, x, c->absval);
 			mx = VUMAX(k, mx);
@@ -200,20 +265,20 @@ HOT static void scan_range(scan_t *c, const float *v, int64_t j0, int64_t j1, in
 				any |= ge[l];
 			if (any)
 				for (int l = 0; l < LANES; l++)
-					tk_push(c->tb, k[l], row, (int32_t)(j + l), v[j + l] + 0.0f);
+					tk_push(c->tb, k[l], row, (int32_t)(col0 + j + l), v[j + l] + 0.0f);
 		}
 		for (int l = 0; l < LANES; l++) {
 			kmin = mn[l] < kmin ? mn[l] : kmin;
 			kmax = mx[l] > kmax ? mx[l] : kmax;
 		}
 	}
-	for (; j < j1; j++) {
+	for (; j < cnt; j++) {
 		uint32_t k = tk_key(rank_value(v[j], c->absval));
 		kmin = k < kmin ? k : kmin;
 		kmax = k > kmax ? k : kmax;
 		if (c->kh)
 			kh_add(c->kh, k);
-		tk_push(c->tb, k, row, (int32_t)j, v[j] + 0.0f);
+		tk_push(c->tb, k, row, (int32_t)(col0 + j), v[j] + 0.0f);
 	}
 	c->kmin = kmin;
 	c->kmax = kmax;
@@ -223,11 +288,16 @@ HOT static void scan_range(scan_t *c, const float *v, int64_t j0, int64_t j1, in
 
 typedef struct job {
 	const attn_spec_t *s;
-	float *q, *k;           /* n x d: projections, q prescaled by 1/sqrt(d_k) */
-	int64_t blk, nblocks;
+	float *q, *k;           /* projections, q prescaled by 1/sqrt(d_k): n x d, then
+	                         * heads x n x d_k except for the --raw average */
+	int64_t blk, nblocks;   /* rows per block */
+	int64_t chunk, nchunks; /* columns per sgemm call */
+	int64_t ld;             /* row stride of the block buffers: n rounded up to 16 */
+	int nbuf;               /* score buffers per block: heads, or 1 (--raw, averaged) */
 	int ndist;
 	int64_t kk;             /* min(k, N) */
 	atomic_llong next;
+	atomic_llong done;      /* blocks finished, for the progress line */
 	pthread_mutex_t mu;
 	kh_t *hist;             /* [ndist] */
 	int64_t *at_order;      /* pair indices sorted by from */
@@ -291,43 +361,198 @@ static void *project_worker(void *arg)
 	return NULL;
 }
 
-static void scan_block(job_t *j, int dist, const float *buf, int64_t r0, int64_t m, tk_buf_t *tb,
-		       kh_local_t *kh, uint32_t *kmin, uint32_t *kmax)
+/* n x d (row-major) to heads x n x d_k; frees the input. */
+static float *head_major(float *x, int64_t n, int64_t d, int64_t heads)
+{
+	int64_t dk = d / heads;
+	float *y = xmallocarray(xmul((size_t)n, (size_t)d), sizeof *y);
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t h = 0; h < heads; h++)
+			memcpy(y + ((size_t)h * n + i) * dk, x + i * d + h * dk, (size_t)dk * sizeof *y);
+	free(x);
+	return y;
+}
+
+/* ---- one block of rows ---- */
+
+/* A thread's buffers for one block: the scores of every head (m x n each),
+ * turned into exp(s - chunk max) in place while each chunk is still in
+ * cache, and per (head, row, chunk) the weight that makes them softmax
+ * values: exp(chunk max - row max) / (row sum * heads). */
+typedef struct blockbuf {
+	float *e;               /* [nbuf][blk][ld], 64-byte aligned */
+	float *scratch;         /* [blk][chunk]: one product, in L2 */
+	float *cmax;            /* [nbuf][blk][nchunks] */
+	double *csum;           /* [nbuf][blk][nchunks] */
+	float *w;               /* [nbuf][blk][nchunks] */
+	float *vals;            /* [chunk]: one row chunk of the ranked values */
+	const float **eptr;     /* [nbuf]: scratch for block_values */
+	float *wv;              /* [nbuf] */
+	tk_buf_t *tb;           /* [ndist] */
+	kh_local_t *kh;         /* [ndist], or NULL */
+	uint32_t kmin, kmax;
+} blockbuf_t;
+
+/* Scores of block rows [r0, r0 + m) against every key, one sgemm per head
+ * and column chunk; with softmax, each chunk's rows are exponentiated
+ * against their chunk maximum right after the product, while in cache. */
+static void block_scores(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 {
 	const attn_spec_t *s = j->s;
-	int64_t n = s->n;
-	if (kh && kh_needs_flush(kh, (uint64_t)(m * n))) {
-		pthread_mutex_lock(&j->mu);
-		kh_flush(&j->hist[dist], kh);
-		pthread_mutex_unlock(&j->mu);
-	}
-	scan_t c = { tb, kh, s->absval, *kmin, *kmax };
-	for (int64_t i = 0; i < m; i++) {
-		const float *row = buf + i * n;
-		int32_t gi = (int32_t)(r0 + i);
-		if (s->subset && !s->subset[gi])
-			continue;
-		/* Runs of columns in the subset ([0, n) without one): the diagonal
-		 * splits the run that holds it unless it is kept. */
-		for (int64_t u = 0; u < j->nruns; u++) {
-			int64_t a = j->runs[2 * u], b = j->runs[2 * u + 1];
-			if (!s->keep_self && gi >= a && gi < b) {
-				scan_range(&c, row, a, gi, gi);
-				scan_range(&c, row, gi + 1, b, gi);
-			} else {
-				scan_range(&c, row, a, b, gi);
+	int64_t n = s->n, d = s->d, dk = d / s->heads, nc = j->nchunks, blk = j->blk, ld = j->ld;
+	for (int h = 0; h < j->nbuf; h++) {
+		float *e = bb->e + (size_t)h * blk * ld;
+		for (int64_t c = 0; c < nc; c++) {
+			int64_t c0 = c * j->chunk, cw = n - c0 < j->chunk ? n - c0 : j->chunk;
+			if (s->raw && !s->per_head) {
+				/* The head average of raw scores is one product over all of d. */
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)cw, (int)d,
+					    (float)(1.0 / (double)s->heads), j->q + r0 * d, (int)d,
+					    j->k + c0 * d, (int)d, 0.0f, e + c0, (int)ld);
+				continue;
+			}
+			/* Head h's rows are contiguous (head-major layout): sgemm packs
+			 * them faster than d_k-float pieces of d-float rows. */
+			const float *qh = j->q + (size_t)h * n * dk + r0 * dk, *kh = j->k + (size_t)h * n * dk + c0 * dk;
+			if (s->raw) {
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)cw, (int)dk,
+					    1.0f, qh, (int)dk, kh, (int)dk, 0.0f, e + c0, (int)ld);
+				continue;
+			}
+			/* Softmax: the product goes to a chunk-sized scratch that stays
+			 * in L2; the exponentials go from there to the block buffer. */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)cw, (int)dk,
+				    1.0f, qh, (int)dk, kh, (int)dk, 0.0f, bb->scratch, (int)j->chunk);
+			for (int64_t i = 0; i < m; i++) {
+				const float *row = bb->scratch + i * j->chunk;
+				float lo, mx;
+				row_minmax(row, cw, &lo, &mx);
+				if (!isfinite(mx)) {
+					atomic_store(&j->bad, 1);
+					mx = 0;
+				}
+				size_t at = ((size_t)h * blk + (size_t)i) * (size_t)nc + (size_t)c;
+				bb->cmax[at] = mx;
+				bb->csum[at] = exp_sum(row, e + i * ld + c0, cw, mx, lo);
 			}
 		}
 	}
-	if (kh)
-		kh->count += (uint64_t)(m * n);
-	*kmin = c.kmin;
-	*kmax = c.kmax;
-	/* Pairs whose row is in this block. */
-	for (int64_t a = j->at_start ? j->at_start[r0 / j->blk] : 0;
-	     j->at_start && a < j->at_start[r0 / j->blk + 1]; a++) {
-		int64_t p = j->at_order[a];
-		j->at_value[p * j->ndist + dist] = buf[(s->at_from[p] - r0) * n + s->at_to[p]] + 0.0f;
+	STREAM_FENCE();
+}
+
+/* Softmax weights from the chunk maxima and sums: per row, the maximum over
+ * chunks M and the sum Z = sum_c z_c exp(m_c - M), in float64. */
+static void block_weights(job_t *j, blockbuf_t *bb, int64_t m)
+{
+	const attn_spec_t *s = j->s;
+	int64_t nc = j->nchunks;
+	double div = s->per_head ? 1.0 : (double)s->heads;
+	for (int h = 0; h < j->nbuf; h++)
+		for (int64_t i = 0; i < m; i++) {
+			size_t at = ((size_t)h * j->blk + (size_t)i) * (size_t)nc;
+			float mx = bb->cmax[at];
+			for (int64_t c = 1; c < nc; c++)
+				mx = bb->cmax[at + c] > mx ? bb->cmax[at + c] : mx;
+			double z = 0;
+			for (int64_t c = 0; c < nc; c++) {
+				double f = exp((double)bb->cmax[at + c] - mx);
+				z += bb->csum[at + c] * f;
+				bb->csum[at + c] = f;   /* the sum is spent: keep the factor */
+			}
+			for (int64_t c = 0; c < nc; c++)
+				bb->w[at + c] = (float)(bb->csum[at + c] / (z * div));
+		}
+}
+
+/* The ranked values of row i (block-relative), columns [c0, c0 + cw), of
+ * distribution `dist` (a head with --per-head, else the average): a pointer
+ * to them, computed into bb->vals unless they are the raw buffer itself. */
+static const float *block_values(job_t *j, blockbuf_t *bb, int dist, int64_t i, int64_t c)
+{
+	const attn_spec_t *s = j->s;
+	int64_t n = s->n, c0 = c * j->chunk, cw = n - c0 < j->chunk ? n - c0 : j->chunk;
+	size_t plane = (size_t)j->blk * (size_t)j->ld;
+	const float **e = bb->eptr;
+	float *w = bb->wv;
+	int h0 = s->per_head ? dist : 0, nh = s->per_head ? 1 : j->nbuf;
+	for (int h = 0; h < nh; h++) {
+		e[h] = bb->e + (size_t)(h0 + h) * plane + (size_t)i * (size_t)j->ld + (size_t)c0;
+		w[h] = s->raw ? 1.0f : bb->w[((size_t)(h0 + h) * j->blk + (size_t)i) * (size_t)j->nchunks + (size_t)c];
+	}
+	if (s->raw)
+		return e[0];
+	combine(bb->vals, e, w, nh, cw);
+	return bb->vals;
+}
+
+/* The same value for one entry, by the same operations in the same order. */
+static float entry_value(job_t *j, blockbuf_t *bb, int dist, int64_t i, int64_t col)
+{
+	const attn_spec_t *s = j->s;
+	int64_t c = col / j->chunk;
+	size_t plane = (size_t)j->blk * (size_t)j->ld;
+	int h0 = s->per_head ? dist : 0, nh = s->per_head ? 1 : j->nbuf;
+	float a = 0;
+	for (int h = 0; h < nh; h++) {
+		float e = bb->e[(size_t)(h0 + h) * plane + (size_t)i * (size_t)j->ld + (size_t)col];
+		if (s->raw) {
+			a = e;
+			break;
+		}
+		float w = bb->w[((size_t)(h0 + h) * j->blk + (size_t)i) * (size_t)j->nchunks + (size_t)c];
+		a = h == 0 ? e * w : a + e * w;
+	}
+	return a + 0.0f;
+}
+
+/* Select and count the block's entries of every distribution, row by row and
+ * chunk by chunk (increasing row, then column: the selector's tie rule), over
+ * the subset's column runs, without the diagonal unless it is kept. */
+static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
+{
+	const attn_spec_t *s = j->s;
+	int64_t n = s->n;
+	for (int dist = 0; dist < j->ndist; dist++) {
+		kh_local_t *kh = bb->kh ? &bb->kh[dist] : NULL;
+		if (kh && kh_needs_flush(kh, (uint64_t)(m * n))) {
+			pthread_mutex_lock(&j->mu);
+			kh_flush(&j->hist[dist], kh);
+			pthread_mutex_unlock(&j->mu);
+		}
+		scan_t sc = { &bb->tb[dist], kh, s->absval, bb->kmin, bb->kmax };
+		for (int64_t i = 0; i < m; i++) {
+			int64_t gi = r0 + i, u = 0;
+			if (s->subset && !s->subset[gi])
+				continue;
+			for (int64_t c = 0; c < j->nchunks; c++) {
+				int64_t c0 = c * j->chunk, c1 = n - c0 < j->chunk ? n : c0 + j->chunk;
+				while (u < j->nruns && j->runs[2 * u + 1] <= c0)
+					u++;
+				if (u == j->nruns || j->runs[2 * u] >= c1)
+					continue;
+				const float *v = block_values(j, bb, dist, i, c);
+				for (int64_t t = u; t < j->nruns && j->runs[2 * t] < c1; t++) {
+					int64_t a = j->runs[2 * t] > c0 ? j->runs[2 * t] : c0;
+					int64_t b = j->runs[2 * t + 1] < c1 ? j->runs[2 * t + 1] : c1;
+					if (!s->keep_self && gi >= a && gi < b) {
+						scan_range(&sc, v + (a - c0), (int32_t)gi, a, gi - a);
+						scan_range(&sc, v + (gi + 1 - c0), (int32_t)gi, gi + 1, b - gi - 1);
+					} else {
+						scan_range(&sc, v + (a - c0), (int32_t)gi, a, b - a);
+					}
+				}
+			}
+		}
+		if (kh)
+			kh->count += (uint64_t)(m * n);
+		bb->kmin = sc.kmin;
+		bb->kmax = sc.kmax;
+		/* Pairs whose row is in this block. */
+		for (int64_t a = j->at_start ? j->at_start[r0 / j->blk] : 0;
+		     j->at_start && a < j->at_start[r0 / j->blk + 1]; a++) {
+			int64_t p = j->at_order[a];
+			j->at_value[p * j->ndist + dist] = entry_value(j, bb, dist, s->at_from[p] - r0, s->at_to[p]);
+		}
 	}
 }
 
@@ -336,81 +561,86 @@ static void *block_worker(void *arg)
 	worker_t *w = arg;
 	job_t *j = w->j;
 	const attn_spec_t *s = j->s;
-	int64_t n = s->n, d = s->d, dk = d / s->heads, H = s->heads;
+	int64_t n = s->n;
 	int nd = j->ndist;
-	float *S = xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof *S);
-	float *acc = s->per_head ? NULL : xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof *acc);
-	tk_buf_t *tb = xcalloc((size_t)nd, sizeof *tb);
-	kh_local_t *kh = s->nat ? xcalloc((size_t)nd, sizeof *kh) : NULL;
+	size_t nstat = xmul(xmul((size_t)j->nbuf, (size_t)j->blk), (size_t)j->nchunks);
+	blockbuf_t bb = {
+		.e = xaligned(64, xmul(xmul(xmul((size_t)j->nbuf, (size_t)j->blk), (size_t)j->ld), sizeof(float))),
+		.scratch = xmallocarray(xmul((size_t)j->blk, (size_t)j->chunk), sizeof(float)),
+		.cmax = xmallocarray(nstat, sizeof(float)),
+		.csum = xmallocarray(nstat, sizeof(double)),
+		.w = xmallocarray(nstat, sizeof(float)),
+		.vals = xmallocarray((size_t)j->chunk, sizeof(float)),
+		.eptr = xmallocarray((size_t)j->nbuf, sizeof(float *)),
+		.wv = xmallocarray((size_t)j->nbuf, sizeof(float)),
+		.tb = xcalloc((size_t)nd, sizeof(tk_buf_t)),
+		.kh = s->nat ? xcalloc((size_t)nd, sizeof(kh_local_t)) : NULL,
+		.kmin = UINT32_MAX,
+		.kmax = 0,
+	};
 	for (int t = 0; t < nd; t++)
-		tk_init(&tb[t], (size_t)j->kk);
-	uint32_t kmin = UINT32_MAX, kmax = 0;
+		tk_init(&bb.tb[t], (size_t)j->kk);
 	for (;;) {
 		int64_t b = atomic_fetch_add(&j->next, 1);
 		if (b >= j->nblocks)
 			break;
 		int64_t r0 = b * j->blk, m = n - r0 < j->blk ? n - r0 : j->blk;
-		if (s->raw && !s->per_head) {
-			/* The head average of raw scores is one product over all of d. */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)d,
-				    (float)(1.0 / (double)H), j->q + r0 * d, (int)d, j->k, (int)d, 0.0f,
-				    acc, (int)n);
-		} else {
-			for (int64_t h = 0; h < H; h++) {
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)dk,
-					    1.0f, j->q + r0 * d + h * dk, (int)d, j->k + h * dk, (int)d, 0.0f,
-					    S, (int)n);
-				if (!s->raw) {
-					for (int64_t i = 0; i < m; i++) {
-						float *row = S + i * n;
-						float mx = row_max(row, n);
-						if (!isfinite(mx)) {
-							atomic_store(&j->bad, 1);
-							mx = 0;
-						}
-						double z = exp_sum(row, n, mx);
-						if (s->per_head)
-							scale_inplace(row, n, (float)(1.0 / z));
-						else
-							scale_into(acc + i * n, row, n, (float)(1.0 / (z * (double)H)), h == 0);
-					}
-				}
-				if (s->per_head)
-					scan_block(j, (int)h, S, r0, m, &tb[h], kh ? &kh[h] : NULL, &kmin, &kmax);
-			}
-		}
-		if (!s->per_head)
-			scan_block(j, 0, acc, r0, m, &tb[0], kh ? &kh[0] : NULL, &kmin, &kmax);
+		block_scores(j, &bb, r0, m);
+		if (!s->raw)
+			block_weights(j, &bb, m);
+		block_scan(j, &bb, r0, m);
+		int64_t done = atomic_fetch_add(&j->done, 1) + 1;
+		if (w->id == 0)
+			progress("attention rows %lld of %lld", (long long)(done * j->blk < n ? done * j->blk : n),
+				 (long long)n);
 	}
-	if (kmin <= TK_KEY_NEGINF || kmax >= TK_KEY_POSINF)
+	if (bb.kmin <= TK_KEY_NEGINF || bb.kmax >= TK_KEY_POSINF)
 		atomic_store(&j->bad, 1);
 	pthread_mutex_lock(&j->mu);
-	for (int t = 0; kh && t < nd; t++) {
-		kh_flush(&j->hist[t], &kh[t]);
-		kh_local_free(&kh[t]);
+	for (int t = 0; bb.kh && t < nd; t++) {
+		kh_flush(&j->hist[t], &bb.kh[t]);
+		kh_local_free(&bb.kh[t]);
 	}
 	pthread_mutex_unlock(&j->mu);
-	j->thread_top[w->id] = tb;
-	free(kh);
-	free(S);
-	free(acc);
+	j->thread_top[w->id] = bb.tb;
+	free(bb.kh);
+	free(bb.e);
+	free(bb.scratch);
+	free(bb.cmax);
+	free(bb.csum);
+	free(bb.w);
+	free(bb.vals);
+	free(bb.eptr);
+	free(bb.wv);
 	return NULL;
+}
+
+/* Rows per block and columns per sgemm call: functions of n only, never of
+ * the thread count, so every block's arithmetic is the same for any
+ * --threads. */
+static int64_t env_size(const char *name, int64_t dflt)
+{
+	const char *e = getenv(name);
+	return e && atoi(e) > 0 ? atoi(e) : dflt;
 }
 
 static int64_t pick_block(int64_t n)
 {
-	const char *e = getenv("AK_ATTN_BLOCK");
-	if (e && atoi(e) > 0)
-		return atoi(e);
-	/* Tall blocks amortise sgemm's packing of K (n x d_k, once per call):
-	 * at 256 rows it costs a few percent; the block's scores then live in L3
-	 * but each row is reused from L2. Small n: smaller blocks, so that
-	 * threads get work. The size depends on n only, never on the thread
-	 * count, so every block's arithmetic is the same for any --threads. */
+	/* Tall blocks amortise sgemm's packing of K (n x d_k, once per block
+	 * and head): at 256 rows it costs a few percent. Small n: smaller
+	 * blocks, so that threads get work. */
 	int64_t b = 256;
 	while (b > 8 && b * 16 > n)
 		b /= 2;
-	return b;
+	return env_size("AK_ATTN_BLOCK", b);
+}
+
+static int64_t pick_chunk(int64_t n)
+{
+	/* A block's chunk of scores (256 x 512 floats, 512 KB) stays in L2
+	 * from the product through the exponentials: no pass over memory. */
+	int64_t c = env_size("AK_ATTN_CHUNK", 512);
+	return c < n ? c : n;
 }
 
 void attn_run(const attn_spec_t *s, attn_result_t *r)
@@ -457,9 +687,17 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		if (!isfinite(j.q[i]) || !isfinite(j.k[i]))
 			die("queries or keys overflow float32 (row %lld): inputs too large",
 			    (long long)(i / d + 1));
+	if (!(s->raw && !s->per_head)) {
+		j.q = head_major(j.q, n, d, s->heads);
+		j.k = head_major(j.k, n, d, s->heads);
+	}
 
 	j.blk = pick_block(n);
 	j.nblocks = (n + j.blk - 1) / j.blk;
+	j.chunk = pick_chunk(n);
+	j.nchunks = (n + j.chunk - 1) / j.chunk;
+	j.ld = (n + 15) / 16 * 16;
+	j.nbuf = s->raw && !s->per_head ? 1 : s->heads;
 	if (s->nat) {
 		/* Pairs by row (stable: counting sort), so each block finds its own. */
 		j.at_start = xcalloc((size_t)j.nblocks + 1, sizeof *j.at_start);
@@ -481,7 +719,9 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	j.thread_top = xcalloc((size_t)threads, sizeof *j.thread_top);
 	atomic_store(&j.next, 0);
 	atomic_store(&j.bad, 0);
+	atomic_store(&j.done, 0);
 	run_pool(threads, block_worker, &j);
+	progress_done();
 	if (atomic_load(&j.bad))
 		die("attention scores overflow float32: inputs too large");
 

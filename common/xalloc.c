@@ -23,6 +23,14 @@ size_t xmul(size_t a, size_t b)
 	return a * b;
 }
 
+void *xaligned(size_t align, size_t n)
+{
+	void *p = NULL;
+	if (posix_memalign(&p, align, n ? n : 1) != 0)
+		p = NULL;
+	return check(p, n ? n : 1);
+}
+
 void *xmallocarray(size_t n, size_t size) { return xmalloc(xmul(n, size)); }
 void *xreallocarray(void *p, size_t n, size_t size) { return xrealloc(p, xmul(n, size)); }
 

@@ -12,6 +12,8 @@ void *xrealloc(void *p, size_t n);
 /* n * size with overflow check; dies naming what was being sized. */
 void *xmallocarray(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
+/* Aligned to `align` (a power of two, a multiple of sizeof(void *)); free()d. */
+void *xaligned(size_t align, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* a * b, dying if it overflows size_t. */

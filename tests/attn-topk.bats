@@ -209,6 +209,30 @@ run_case() {   # run_case NAME H K [flags...]: ours vs dense reference (and peer
 	run_case p 4 300 bias perhead raw
 }
 
+@test "odd blocks and column chunks (AK_ATTN_BLOCK=5, AK_ATTN_CHUNK=7); rows spanning > 87 (exp near underflow)" {
+	need_py pandas
+	gen c 97 32 4
+	# w: small integers and d_k = 4, so scores are exact in float32 and
+	# spread over up to ~230: half the rows take the exponential's
+	# subnormal-safe path, and chunks have maxima far below their row's
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(7)
+np.save('w_X.npy', rng.integers(-2, 3, (60, 16)).astype('f4'))
+for m in ('WQ', 'WK'): np.save(f'w_{m}.npy', rng.integers(-1, 2, (16, 16)).astype('f4'))"
+	write_check
+	export AK_ATTN_BLOCK=5 AK_ATTN_CHUNK=7
+	run_case c 4 600
+	run_case c 4 600 raw abs
+	run_case c 4 100 perhead nopeer
+	run_case c 4 100 perhead raw nopeer
+	run_case c 4 9409 self
+	run_case w 4 3000
+	run_case w 4 700 perhead nopeer
+	unset AK_ATTN_BLOCK AK_ATTN_CHUNK
+	run_case w 4 3000
+}
+
 @test "many ties (repeated rows of X): vs peer and reference" {
 	need_py pandas
 	gen y 200 16 4 ties
