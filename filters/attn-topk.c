@@ -13,6 +13,7 @@
 #include "mat.h"
 #include "num.h"
 #include "opt.h"
+#include "progress.h"
 #include "out.h"
 #include "strtab.h"
 #include "tsv.h"
@@ -43,6 +44,7 @@ static const char usage[] =
 	"  --label NAME=VALUE  constant column appended to every row (repeatable)\n"
 	"  --threads N         worker threads [online CPUs]\n"
 	"  -o, --output FILE   write to FILE (.gz: gzip) [stdout]\n"
+	"  -v, --verbose       progress lines on stderr (shown anyway on a terminal)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Output: from to value rank quantile [head] [labels...]; rank = 1 + number of\n"
@@ -75,6 +77,7 @@ static const struct option longopts[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "output", required_argument, NULL, 'o' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -242,11 +245,11 @@ int main(int argc, char **argv)
 		   *lnb = NULL, *genes_path = NULL, *at = NULL, *out = NULL, *subset_path = NULL;
 	double ln_eps = 1e-5;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
-	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, c;
+	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, verbose = 0, c;
 	char **label = labels_kept = xmallocarray((size_t)argc, sizeof *label);
 	if (threads < 1)
 		threads = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RESID: resid = optarg; break;
 		case OPT_WQ: wq = optarg; break;
@@ -276,6 +279,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_THREADS: threads = opt_int(optarg, "--threads", 1, 1024); break;
 		case 'o': out = optarg; break;
+		case 'v': verbose = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: die_usage("bad option");
 		}
@@ -286,6 +290,7 @@ int main(int argc, char **argv)
 		die_usage("--resid, --wq and --wk are required");
 	if (!heads)
 		die_usage("--heads is required");
+	progress_init(verbose);
 
 	/* Weights first: they fix d; then X must have d columns. */
 	int64_t d, n;

@@ -471,7 +471,10 @@ PY
 	ak attn-topk "${base[@]}" --threads 1 --per-head -o t5.tsv
 	ak attn-topk "${base[@]}" --threads 1 --at p.tsv -o t6.tsv
 	ak attn-topk "${base[@]}" --threads 2 --at p.tsv -o t7.tsv
+	# -v: progress on stderr only, the output unchanged
+	ak attn-topk "${base[@]}" --threads 2 -v > t8.tsv
 	cmp t1.tsv t2.tsv
+	cmp t1.tsv t8.tsv
 	cmp t1.tsv t3.tsv
 	cmp t4.tsv t5.tsv
 	cmp t6.tsv t7.tsv
