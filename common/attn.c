@@ -78,8 +78,8 @@ static inline float exp_nonpos(float x)
 }
 
 #define VEXP_NONPOS(out, xin) do {                                        \
-		vf x_ = (xin), t, r, p, lo = (vf){ 0 } - 104.0f;                 \
-		x_ = VSEL(x_ < lo, lo, x_);                                      \
+		vf x_ = (xin), t, r, p, lo_ = (vf){ 0 } - 104.0f;                \
+		x_ = VSEL(x_ < lo_, lo_, x_);                                    \
 		EXP_STEPS(x_, t, r, p)                                           \
 		vi n_ = __builtin_convertvector(t, vi), n1 = n_ >> 1, n2 = n_ - n1; \
 		vf s1 = (vf)((n1 + 127) << 23), s2 = (vf)((n2 + 127) << 23);     \
@@ -144,7 +144,9 @@ HOT static void row_minmax(const float *s, int64_t n, float *lo, float *hi)
 
 /* Stores that bypass the caches, for score rows written once and read back
  * only after the whole block: a normal store would first read each line
- * from memory. SSE2 is baseline on x86-64, so every clone may use it. */
+ * from memory. Rows and chunks start on 64-byte boundaries (block_alloc,
+ * ld and pick_chunk see to it). SSE2 is baseline on x86-64, so every clone
+ * may stream 16 bytes at a time; the AVX-512 build streams whole vectors. */
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define VSTORE_NT(p, v) do {                                              \
@@ -156,44 +158,73 @@ HOT static void row_minmax(const float *s, int64_t n, float *lo, float *hi)
 #define VSTORE_NT(p, v) VSTORE(p, v)
 #define STREAM_FENCE() ((void)0)
 #endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#include <immintrin.h>
+#define EXP_SUM_AVX512 1
+#define VSTORE_NT512(p, v) _mm512_stream_ps((p), (__m512)(v))
+#endif
 
 /* dst <- exp(src - m); returns the sum. Each lane adds up to 64 values in
  * float (values <= 1, so at most ~4e-6 relative error, typically far less),
  * then those partial sums go into float64: cheaper than converting every
- * value, and the order is fixed. */
+ * value, and the order is fixed. lo, the smallest of src, chooses the fast
+ * form when it applies. */
 #define EXP_RUN 64
-#define EXP_SUM_LOOP(VEXP) do {                                                   \
+#define EXP_SUM_LOOP(VEXP, STORE) do {                                            \
 		while (j + LANES <= n) {                                          \
 			vf part = { 0 };                                          \
 			for (int c = 0; c < EXP_RUN && j + LANES <= n; c++, j += LANES) { \
 				vf e, v;                                          \
 				VLOAD(v, src + j);                                \
 				VEXP(e, v - m);                                   \
-				VSTORE_NT(dst + j, e);                            \
+				STORE(dst + j, e);                                \
 				part += e;                                        \
 			}                                                         \
 			for (int l = 0; l < LANES; l++)                           \
 				z[l] += part[l];                                  \
 		}                                                                 \
 	} while (0)
+#define EXP_SUM_BODY(STORE) do {                                                  \
+		double z[LANES] = { 0 };                                          \
+		int64_t j = 0;                                                    \
+		if (lo - m >= EXP_NORMAL_MIN)                                     \
+			EXP_SUM_LOOP(VEXP_NORMAL, STORE);                         \
+		else                                                              \
+			EXP_SUM_LOOP(VEXP_NONPOS, STORE);                         \
+		double t = 0;                                                     \
+		for (; j < n; j++) {                                              \
+			dst[j] = exp_nonpos(src[j] - m);                          \
+			t += dst[j];                                              \
+		}                                                                 \
+		for (int l = 0; l < LANES; l++)                                   \
+			t += z[l];                                                \
+		return t;                                                         \
+	} while (0)
 
-/* lo: the smallest of src, to choose the fast form when it applies. */
-HOT_FMA static double exp_sum(const float *src, float *dst, int64_t n, float m, float lo)
+HOT_FMA static double exp_sum_any(const float *src, float *dst, int64_t n, float m, float lo)
 {
-	double z[LANES] = { 0 };
-	int64_t j = 0;
-	if (lo - m >= EXP_NORMAL_MIN)
-		EXP_SUM_LOOP(VEXP_NORMAL);
-	else
-		EXP_SUM_LOOP(VEXP_NONPOS);
-	double t = 0;
-	for (; j < n; j++) {
-		dst[j] = exp_nonpos(src[j] - m);
-		t += dst[j];
-	}
-	for (int l = 0; l < LANES; l++)
-		t += z[l];
-	return t;
+	EXP_SUM_BODY(VSTORE_NT);
+}
+
+#ifdef EXP_SUM_AVX512
+__attribute__((target("avx512f"), optimize("fp-contract=fast")))
+static double exp_sum_avx512(const float *src, float *dst, int64_t n, float m, float lo)
+{
+	EXP_SUM_BODY(VSTORE_NT512);
+}
+#endif
+
+#ifdef EXP_SUM_AVX512
+static int have_avx512;   /* set once in attn_run, before any thread starts */
+#endif
+
+static double exp_sum(const float *src, float *dst, int64_t n, float m, float lo)
+{
+#ifdef EXP_SUM_AVX512
+	if (have_avx512)
+		return exp_sum_avx512(src, dst, n, m, lo);
+#endif
+	return exp_sum_any(src, dst, n, m, lo);
 }
 
 /* out[j] = sum over h of e[h][j] * w[h], added in head order (the scalar
@@ -650,8 +681,12 @@ static int64_t pick_block(int64_t n)
 static int64_t pick_chunk(int64_t n)
 {
 	/* A block's chunk of scores (256 x 512 floats, 512 KB) stays in L2
-	 * from the product through the exponentials: no pass over memory. */
+	 * from the product through the exponentials: no pass over memory.
+	 * Chunks of 16 keys or more start on 64-byte boundaries (streaming
+	 * stores need it); smaller ones, for tests, use only scalar code. */
 	int64_t c = env_size("AK_ATTN_CHUNK", 512);
+	if (c >= 16)
+		c -= c % 16;
 	return c < n ? c : n;
 }
 
@@ -668,6 +703,9 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	}
 	r->ntotal = s->keep_self ? ns * ns : ns * (ns - 1);
 	openblas_set_num_threads(1);
+#ifdef EXP_SUM_AVX512
+	have_avx512 = __builtin_cpu_supports("avx512f");
+#endif
 
 	job_t j;
 	memset(&j, 0, sizeof j);
