@@ -6,7 +6,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "err.h"
 #include "keyhist.h"
@@ -588,17 +587,6 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 	}
 }
 
-/* The block buffers are large and streamed: 2 MB pages (a hint; fine if
- * refused) spare most TLB misses and page faults. */
-static float *block_alloc(size_t bytes)
-{
-	float *p = xaligned((size_t)1 << 21, bytes);
-#ifdef MADV_HUGEPAGE
-	madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-	return p;
-}
-
 static void *block_worker(void *arg)
 {
 	worker_t *w = arg;
@@ -608,7 +596,7 @@ static void *block_worker(void *arg)
 	int nd = j->ndist;
 	size_t nstat = xmul(xmul((size_t)j->nbuf, (size_t)j->blk), (size_t)j->nchunks);
 	blockbuf_t bb = {
-		.e = block_alloc(xmul(xmul(xmul((size_t)j->nbuf, (size_t)j->blk), (size_t)j->ld), sizeof(float))),
+		.e = xaligned(64, xmul(xmul(xmul((size_t)j->nbuf, (size_t)j->blk), (size_t)j->ld), sizeof(float))),
 		.scratch = xmallocarray(xmul((size_t)j->blk, (size_t)j->chunk), sizeof(float)),
 		.cmax = xmallocarray(nstat, sizeof(float)),
 		.csum = xmallocarray(nstat, sizeof(double)),
