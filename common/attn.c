@@ -143,7 +143,7 @@ HOT static void row_minmax(const float *s, int64_t n, float *lo, float *hi)
 
 /* Stores that bypass the caches, for score rows written once and read back
  * only after the whole block: a normal store would first read each line
- * from memory. Rows and chunks start on 64-byte boundaries (block_alloc,
+ * from memory. Rows and chunks start on 64-byte boundaries (xaligned,
  * ld and pick_chunk see to it). SSE2 is baseline on x86-64, so every clone
  * may stream 16 bytes at a time; the AVX-512 build streams whole vectors. */
 #if defined(__SSE2__)
