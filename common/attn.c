@@ -255,6 +255,7 @@ HOT static void combine(float *restrict out, const float *const *e, const float 
 typedef struct scan {
 	tk_buf_t *tb;
 	kh_local_t *kh;     /* NULL when no pairs are looked up */
+	uint32_t *keys;     /* [chunk]: the range's keys, for kh */
 	int absval;
 	uint32_t kmin, kmax;
 } scan_t;
@@ -288,8 +289,7 @@ HOT static void scan_range(scan_t *c, const float *v, int32_t row, int64_t col0,
 			mx = VUMAX(k, mx);
 			mn = VUMIN(k, mn);
 			if (c->kh)
-				for (int l = 0; l < LANES; l++)
-					kh_add(c->kh, k[l]);
+				VSTORE(c->keys + j, k);
 			vu ge = (vu)(k >= c->tb->thr);
 			uint64_t any = 0;
 			for (int l = 0; l < LANES; l++)
@@ -308,9 +308,11 @@ HOT static void scan_range(scan_t *c, const float *v, int32_t row, int64_t col0,
 		kmin = k < kmin ? k : kmin;
 		kmax = k > kmax ? k : kmax;
 		if (c->kh)
-			kh_add(c->kh, k);
+			c->keys[j] = k;
 		tk_push(c->tb, k, row, (int32_t)(col0 + j), v[j] + 0.0f);
 	}
+	if (c->kh)
+		kh_add_keys(c->kh, c->keys, (size_t)cnt);
 	c->kmin = kmin;
 	c->kmax = kmax;
 }
@@ -417,6 +419,7 @@ typedef struct blockbuf {
 	double *csum;           /* [nbuf][blk][nchunks] */
 	float *w;               /* [nbuf][blk][nchunks] */
 	float *vals;            /* [chunk]: one row chunk of the ranked values */
+	uint32_t *keys;         /* [chunk]: their keys, for the rank histogram */
 	const float **eptr;     /* [nbuf]: scratch for block_values */
 	float *wv;              /* [nbuf] */
 	tk_buf_t *tb;           /* [ndist] */
@@ -550,7 +553,7 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 			kh_flush(&j->hist[dist], kh);
 			pthread_mutex_unlock(&j->mu);
 		}
-		scan_t sc = { &bb->tb[dist], kh, s->absval, bb->kmin, bb->kmax };
+		scan_t sc = { &bb->tb[dist], kh, bb->keys, s->absval, bb->kmin, bb->kmax };
 		for (int64_t i = 0; i < m; i++) {
 			int64_t gi = r0 + i, u = 0;
 			if (s->subset && !s->subset[gi])
@@ -602,6 +605,7 @@ static void *block_worker(void *arg)
 		.csum = xmallocarray(nstat, sizeof(double)),
 		.w = xmallocarray(nstat, sizeof(float)),
 		.vals = xmallocarray((size_t)j->chunk, sizeof(float)),
+		.keys = xmallocarray((size_t)j->chunk, sizeof(uint32_t)),
 		.eptr = xmallocarray((size_t)j->nbuf, sizeof(float *)),
 		.wv = xmallocarray((size_t)j->nbuf, sizeof(float)),
 		.tb = xcalloc((size_t)nd, sizeof(tk_buf_t)),
@@ -641,6 +645,7 @@ static void *block_worker(void *arg)
 	free(bb.csum);
 	free(bb.w);
 	free(bb.vals);
+	free(bb.keys);
 	free(bb.eptr);
 	free(bb.wv);
 	return NULL;

@@ -38,6 +38,12 @@ void kh_drain(kh_local_t *l, uint32_t r)
 	l->fill[r] = 0;
 }
 
+void kh_add_keys(kh_local_t *l, const uint32_t *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		kh_add(l, keys[i]);
+}
+
 int kh_needs_flush(const kh_local_t *l, uint64_t more)
 {
 	return l->count + more > UINT32_MAX;

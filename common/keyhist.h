@@ -10,6 +10,7 @@
 #ifndef AK_KEYHIST_H
 #define AK_KEYHIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define KH_SHIFT 4
@@ -51,6 +52,9 @@ static inline void kh_add(kh_local_t *l, uint32_t key)
 	if (l->fill[r] == KH_STAGE)
 		kh_drain(l, r);
 }
+
+/* Add n keys. */
+void kh_add_keys(kh_local_t *l, const uint32_t *keys, size_t n);
 
 /* Flush when adding `more` entries could overflow a 32-bit counter. */
 int kh_needs_flush(const kh_local_t *l, uint64_t more);
