@@ -4,6 +4,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#if defined(__SSE2__) && !defined(NONT)
+#include <emmintrin.h>
+#endif
+
 #include "err.h"
 #include "xalloc.h"
 
@@ -58,20 +62,23 @@ void kh_local_init(kh_local_t *l)
 	l->nactive = 0;
 }
 
-static uint16_t *stage_new(kh_local_t *l)
+/* Stages of one size (kind 0: first stages, 1: second stages) are cut from
+ * their own 2 MB slabs: the first stages of all regions stay together in a
+ * few pages (and in L2), and the second stages are written in whole lines. */
+static uint16_t *stage_new(kh_local_t *l, int kind, size_t bytes)
 {
-	if (!l->nslab || l->slab_used == SLAB_BYTES / STAGE_BYTES) {
+	if (!l->cut[kind] || l->used[kind] == SLAB_BYTES) {
 		l->slab = xrealloc(l->slab, (l->nslab + 1) * sizeof *l->slab);
 		uint16_t *s = aligned(SLAB_BYTES, SLAB_BYTES);
 #ifdef MADV_HUGEPAGE
-		/* ~2,000 stages written in turn: 2 MB pages keep them in a
-		 * few TLB entries (a hint; fine if refused). */
 		madvise(s, SLAB_BYTES, MADV_HUGEPAGE);
 #endif
-		l->slab[l->nslab++] = s;
-		l->slab_used = 0;
+		l->slab[l->nslab++] = l->cut[kind] = s;
+		l->used[kind] = 0;
 	}
-	return l->slab[l->nslab - 1] + KH_STAGE * l->slab_used++;
+	uint16_t *p = l->cut[kind] + l->used[kind] / sizeof *p;
+	l->used[kind] += bytes;
+	return p;
 }
 
 /* Count n staged offsets of region r. */
@@ -91,19 +98,42 @@ static void count_stage(kh_local_t *l, uint32_t r, const uint16_t *st, size_t n)
 	}
 }
 
+/* Copy a full first stage to the end of the second: with streaming stores
+ * where there are (SSE2, part of x86-64), as the second stage is read only
+ * when full, long after: fetching its lines before writing them and keeping
+ * them in cache would be wasted. */
+static inline void append(uint16_t *dst, const uint16_t *src)
+{
+#if defined(__SSE2__) && !defined(NONT)
+	for (size_t i = 0; i < STAGE_BYTES; i += 16)
+		_mm_stream_si128((__m128i *)((char *)dst + i), _mm_load_si128((const __m128i *)((const char *)src + i)));
+#ifndef NOSF
+	_mm_sfence();
+#endif
+#else
+	memcpy(dst, src, STAGE_BYTES);
+#endif
+}
+
 void kh_stage_full(kh_local_t *l, uint32_t r)
 {
 	uint16_t *base = l->cur[r] - KH_STAGE;
 	if (base == l->trap) {
 		/* First key of region r: give it a stage. */
-		uint16_t *st = stage_new(l);
+		uint16_t *st = stage_new(l, 0, STAGE_BYTES);
 		st[0] = l->trap[KH_STAGE - 1];
 		l->cur[r] = st + 1;
 		l->active[l->nactive++] = (uint16_t)r;
 		return;
 	}
-	count_stage(l, r, base, KH_STAGE);
+	if (!l->big[r]) /* only regions with KH_STAGE keys: the sparse tails never */
+		l->big[r] = stage_new(l, 1, KH_BIG * sizeof(uint16_t));
+	append(l->big[r] + l->bfill[r], base);
 	l->cur[r] = base;
+	if ((l->bfill[r] += KH_STAGE) == KH_BIG) {
+		count_stage(l, r, l->big[r], KH_BIG);
+		l->bfill[r] = 0;
+	}
 }
 
 void kh_add_keys(kh_local_t *l, const uint32_t *keys, size_t n)
@@ -153,6 +183,9 @@ void kh_flush(kh_t *g, kh_local_t *l)
 		if (p > base)
 			count_stage(l, r, base, (size_t)(p - base));
 		l->cur[r] = base;
+		if (l->bfill[r])
+			count_stage(l, r, l->big[r], l->bfill[r]);
+		l->bfill[r] = 0;
 		kh_reg_t *s = l->reg[r];
 		if (!s)
 			continue;

@@ -42,9 +42,11 @@
 #define KH_RSHIFT (KH_SHIFT + KH_RBITS)     /* key >> KH_RSHIFT = region */
 #define KH_NREG (1u << (32 - KH_RSHIFT))
 #ifndef KH_STAGE
-#define KH_STAGE 4096u
+#define KH_STAGE 256u
 #endif
-#define KH_STAGE_                      /* offsets per stage (8 KB) */
+#ifndef KH_BIG
+#define KH_BIG 4096u
+#endif
 #define KH_BLK 32u                          /* bins per block (kh_finish) */
 
 typedef struct kh_reg {
@@ -58,8 +60,12 @@ typedef struct kh_local {
 	kh_reg_t *reg[KH_NREG];
 	uint64_t count;         /* entries added since the last flush */
 	uint16_t *trap;         /* NULL until the first key (zeroed struct = empty) */
+	uint16_t *big[KH_NREG];  /* region r's second stage: KH_BIG offsets */
+	uint32_t bfill[KH_NREG];
 	uint16_t **slab;        /* 2 MB slabs the stages are cut from */
-	size_t nslab, slab_used;
+	size_t nslab;
+	size_t used[2];         /* bytes used in the last small / big slab */
+	uint16_t *cut[2];       /* those slabs */
 	uint16_t *active;       /* regions that have a stage, in order of first use */
 	size_t nactive;
 } kh_local_t;
