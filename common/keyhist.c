@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#if defined(__SSE2__) && !defined(NONT)
+#if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -88,9 +88,6 @@ static void count_stage(kh_local_t *l, uint32_t r, const uint16_t *st, size_t n)
 	if (!g)
 		g = l->reg[r] = reg_new();
 	uint16_t *lo = g->lo;
-#ifdef NOCOUNT
-	n = 0;
-#endif
 	for (size_t i = 0; i < n; i++) {
 		uint32_t b = st[i] & (KH_RBINS - 1);
 		if (!++lo[b])
@@ -104,18 +101,37 @@ static void count_stage(kh_local_t *l, uint32_t r, const uint16_t *st, size_t n)
  * them in cache would be wasted. */
 static inline void append(uint16_t *dst, const uint16_t *src)
 {
-#if defined(__SSE2__) && !defined(NONT)
+#if defined(__SSE2__)
 	for (size_t i = 0; i < STAGE_BYTES; i += 16)
 		_mm_stream_si128((__m128i *)((char *)dst + i), _mm_load_si128((const __m128i *)((const char *)src + i)));
-#ifndef NOSF
-	_mm_sfence();
-#endif
 #else
 	memcpy(dst, src, STAGE_BYTES);
 #endif
 }
 
-void kh_stage_full(kh_local_t *l, uint32_t r)
+static void count_big(kh_local_t *l, uint32_t r)
+{
+	count_stage(l, r, l->big[r], l->bfill[r]);
+	l->bfill[r] = 0;
+	if (l->pend == r + 1)
+		l->pend = 0;
+}
+
+/* A region's full second stage is counted at the next one's turn, its
+ * counters and offsets fetched into L2 in the meantime (thousands of keys
+ * later): counting it at once would wait on memory for each line. */
+static void prefetch_region(kh_local_t *l, uint32_t r)
+{
+	kh_reg_t *g = l->reg[r];
+	if (!g)
+		g = l->reg[r] = reg_new();
+	for (uint32_t b = 0; b < KH_RBINS; b += 64 / sizeof *g->lo)
+		__builtin_prefetch(g->lo + b, 1, 2);
+	for (uint32_t i = 0; i < KH_BIG; i += 64 / sizeof *g->lo)
+		__builtin_prefetch(l->big[r] + i, 0, 2);
+}
+
+static void stage_full(kh_local_t *l, uint32_t r)
 {
 	uint16_t *base = l->cur[r] - KH_STAGE;
 	if (base == l->trap) {
@@ -128,12 +144,31 @@ void kh_stage_full(kh_local_t *l, uint32_t r)
 	}
 	if (!l->big[r]) /* only regions with KH_STAGE keys: the sparse tails never */
 		l->big[r] = stage_new(l, 1, KH_BIG * sizeof(uint16_t));
+	if (l->bfill[r] == KH_BIG)
+		count_big(l, r);
 	append(l->big[r] + l->bfill[r], base);
 	l->cur[r] = base;
 	if ((l->bfill[r] += KH_STAGE) == KH_BIG) {
-		count_stage(l, r, l->big[r], KH_BIG);
-		l->bfill[r] = 0;
+		prefetch_region(l, r);
+		if (l->pend)
+			count_big(l, l->pend - 1);
+		l->pend = r + 1;
 	}
+}
+
+/* Streamed stores are weakly ordered: fenced before anything another thread
+ * could do with this table (once per call of the batch form). */
+static inline void fence(void)
+{
+#if defined(__SSE2__)
+	_mm_sfence();
+#endif
+}
+
+void kh_stage_full(kh_local_t *l, uint32_t r)
+{
+	stage_full(l, r);
+	fence();
 }
 
 void kh_add_keys(kh_local_t *l, const uint32_t *keys, size_t n)
@@ -147,8 +182,9 @@ void kh_add_keys(kh_local_t *l, const uint32_t *keys, size_t n)
 		*p++ = (uint16_t)(k >> KH_SHIFT);
 		cur[r] = p;
 		if (__builtin_expect(!((uintptr_t)p & (STAGE_BYTES - 1)), 0))
-			kh_stage_full(l, r);
+			stage_full(l, r);
 	}
+	fence();
 	l->count += n;
 }
 
@@ -184,8 +220,7 @@ void kh_flush(kh_t *g, kh_local_t *l)
 			count_stage(l, r, base, (size_t)(p - base));
 		l->cur[r] = base;
 		if (l->bfill[r])
-			count_stage(l, r, l->big[r], l->bfill[r]);
-		l->bfill[r] = 0;
+			count_big(l, r);
 		kh_reg_t *s = l->reg[r];
 		if (!s)
 			continue;

@@ -34,19 +34,12 @@
 #include <stdint.h>
 
 #define KH_SHIFT 4                          /* keys per bin: 2^KH_SHIFT */
-#ifndef KH_RBITS
-#define KH_RBITS 13
-#endif
-#define KH_RBITS_                         /* bins per region: 2^KH_RBITS */
+#define KH_RBITS 13                         /* bins per region: 2^KH_RBITS */
 #define KH_RBINS (1u << KH_RBITS)
 #define KH_RSHIFT (KH_SHIFT + KH_RBITS)     /* key >> KH_RSHIFT = region */
 #define KH_NREG (1u << (32 - KH_RSHIFT))
-#ifndef KH_STAGE
-#define KH_STAGE 256u
-#endif
-#ifndef KH_BIG
-#define KH_BIG 4096u
-#endif
+#define KH_STAGE 256u                       /* first stage: offsets */
+#define KH_BIG 8192u                        /* second stage: offsets */
 #define KH_BLK 32u                          /* bins per block (kh_finish) */
 
 typedef struct kh_reg {
@@ -62,6 +55,7 @@ typedef struct kh_local {
 	uint16_t *trap;         /* NULL until the first key (zeroed struct = empty) */
 	uint16_t *big[KH_NREG];  /* region r's second stage: KH_BIG offsets */
 	uint32_t bfill[KH_NREG];
+	uint32_t pend;          /* 1 + the region whose full second stage awaits counting, or 0 */
 	uint16_t **slab;        /* 2 MB slabs the stages are cut from */
 	size_t nslab;
 	size_t used[2];         /* bytes used in the last small / big slab */
