@@ -178,8 +178,10 @@ int main(int argc, char **argv)
 		pthread_join(th[t], NULL);
 	double t1 = now();
 	uint64_t check = 0;
+	double t_fin = 0;
 	if (hist_mode) {
 		kh_finish(&g);
+		t_fin = now() - t1;
 		/* Queries at values of the stream, as --at looks up pairs. */
 		uint64_t s = 7;
 		for (int q = 0; q < NQUERY; q++) {
@@ -204,6 +206,7 @@ int main(int argc, char **argv)
 	printf("stream_wall_s %.3f\n", t1 - t0);
 	printf("final_flush_s %.3f\n", fl);
 	printf("finish_query_s %.3f\n", t2 - t1);
+	printf("finish_s %.3f\n", t_fin);
 	printf("cpu_s %.3f\n", cpu);
 	printf("sys_s %.3f\n", sys);
 	printf("cpu_ns_per_key %.3f\n", cpu / keys * 1e9);
