@@ -10,8 +10,11 @@
 # head-averaged softmax values from bench/attn_topk.sh's model (same seed-0
 # inputs; 256 rows computed with numpy, each streamed row scaled by a random
 # factor in [2^-0.5, 2^0.5)). Reports the histogram's CPU ns per key (gen
-# subtracted), its wall time, and peak RSS above the stream's own, and checks
-# that old and new answer 160,000 queries alike.
+# subtracted; per key and per core, all in: staging, counting, flushes,
+# kh_finish, 160,000 queries), the wall time it adds, the final flush,
+# kh_finish and query times, peak RSS above the stream's own, and
+# checks that old and new answer the queries alike. On a shared machine the
+# figures move by +-20%: rerun on a quiet one before quoting them.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 THREADS=${THREADS:-2} KEYS=${KEYS:-2e8} OLD=${OLD:-8b4f685}
@@ -76,17 +79,18 @@ awk -v keys="$total" -v t="$THREADS" \
 	-v nc="$(get new cpu_s)" -v nw="$(get new wall_s)" -v nr="$(get new rss_peak_mb)" -v nsy="$(get new sys_s)" \
 	-v nc2="$(get new2 cpu_s)" -v nw2="$(get new2 wall_s)" -v nr2="$(get new2 rss_peak_mb)" \
 	-v nf="$(get new final_flush_s)" -v of="$(get old final_flush_s)" \
-	-v nq="$(get new finish_query_s)" -v oq="$(get old finish_query_s)" '
-function row(name, c, w, r, sy, f, q) {
-	printf "%-8s %10.2f %12.2f %9.2f %9.2f %9.3f %9.3f %9.0f\n", name,
-		(c - gcm) / keys * 1e9, (w - gwm) / keys * 1e9 * t, w - gwm, sy, f, q, r - gr
+	-v nq="$(get new query_s)" -v oq="$(get old query_s)" \
+	-v nfi="$(get new finish_s)" -v ofi="$(get old finish_s)" '
+function row(name, c, w, r, sy, f, fi, q) {
+	printf "%-8s %10.2f %13.2f %9.2f %9.2f %9.3f %9.3f %9.3f %9.0f\n", name,
+		(c - gcm) / keys * 1e9, (w - gwm) / keys * 1e9 * t, w - gwm, sy, f, fi, q, r - gr
 }
 BEGIN {
 	gcm = (gc + gc2) / 2; gwm = (gw + gw2) / 2
 	printf "keys %.0f (%d threads), key stream alone: %.2f s wall, %.2f CPU-s\n", keys, t, gwm, gcm
-	printf "%-8s %10s %12s %9s %9s %9s %9s %9s\n", "", "cpu_ns/key", "wall_ns/key*t", "extra_s", "sys_s", "flush_s", "query_s", "rss_MB+"
-	row("old", oc, ow, or, osy, of, oq)
-	row("new", nc, nw, nr, nsy, nf, nq)
-	row("new(2)", nc2, nw2, nr2, 0, 0, 0)
+	printf "%-8s %10s %13s %9s %9s %9s %9s %9s %9s\n", "", "cpu_ns/key", "wall_ns/key*t", "extra_s", "sys_s", "flush_s", "finish_s", "query_s", "rss_MB+"
+	row("old", oc, ow, or, osy, of, ofi, oq)
+	row("new", nc, nw, nr, nsy, nf, nfi, nq)
+	row("new(2)", nc2, nw2, nr2, "", "", "", "")
 	printf "ratio old/new cpu: %.2f\n", ((oc - gcm) / ((nc + nc2) / 2 - gcm))
 }'

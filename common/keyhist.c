@@ -185,7 +185,6 @@ void kh_add_keys(kh_local_t *l, const uint32_t *keys, size_t n)
 			stage_full(l, r);
 	}
 	fence();
-	l->count += n;
 }
 
 int kh_needs_flush(const kh_local_t *l, uint64_t more)
@@ -283,6 +282,29 @@ uint64_t kh_count_above(const kh_t *g, uint32_t key)
 			c += reg_bin(h, i);
 	}
 	return c;
+}
+
+void kh_count_above_n(const kh_t *g, const uint32_t *keys, size_t n, uint64_t *above)
+{
+	/* Three dependent loads per key (region pointer, then its block sum and
+	 * counters): the first is fetched 16 keys ahead, the others 8. */
+	enum { AHEAD = 16 };
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n) {
+			uint32_t r = keys[i + AHEAD] >> KH_RSHIFT;
+			__builtin_prefetch(&g->reg[r]);
+			__builtin_prefetch(&g->above[r]);
+		}
+		if (i + AHEAD / 2 < n) {
+			uint32_t k = keys[i + AHEAD / 2], b = (k >> KH_SHIFT) & (KH_RBINS - 1);
+			const kh_reg_t *h = g->reg[k >> KH_RSHIFT];
+			if (h) {
+				__builtin_prefetch(&h->blk[b / KH_BLK]);
+				__builtin_prefetch(&h->lo[b]);
+			}
+		}
+		above[i] = kh_count_above(g, keys[i]);
+	}
 }
 
 uint64_t kh_count_bin(const kh_t *g, uint32_t key)

@@ -60,7 +60,7 @@ typedef struct kh_reg {
 typedef struct kh_local {
 	uint16_t *cur[KH_NREG]; /* next free slot of region r's stage (or the trap's last) */
 	kh_reg_t *reg[KH_NREG];
-	uint64_t count;         /* entries added since the last flush */
+	uint64_t count;         /* entries added since the last flush: kept by the caller */
 	uint16_t *trap;         /* NULL until the first key (zeroed struct = empty) */
 	uint16_t *big[KH_NREG];  /* region r's second stage: KH_BIG offsets */
 	uint32_t bfill[KH_NREG];
@@ -82,7 +82,9 @@ typedef struct kh {
 void kh_stage_full(kh_local_t *l, uint32_t r);
 void kh_local_init(kh_local_t *l);
 
-/* Add one key (the batch form below is the fast one); counts it in l->count. */
+/* Add one key (the batch form below is the fast one). Neither form touches
+ * l->count: the caller adds the number of entries it adds, once per block
+ * (a per-key increment in memory would chain every key to the last). */
 static inline void kh_add(kh_local_t *l, uint32_t key)
 {
 	if (!l->trap)
@@ -93,11 +95,10 @@ static inline void kh_add(kh_local_t *l, uint32_t key)
 	l->cur[r] = p;
 	if (!((uintptr_t)p & (KH_STAGE * sizeof *p - 1)))
 		kh_stage_full(l, r);
-	l->count++;
 }
 
 /* Add n keys, any n (a few hundred or more amortise the call and its one
- * store fence); counts them in l->count, as kh_add does. */
+ * store fence). */
 void kh_add_keys(kh_local_t *l, const uint32_t *keys, size_t n);
 
 /* Flush when adding `more` entries would take the count since the last
@@ -111,6 +112,9 @@ void kh_local_free(kh_local_t *l);
 void kh_finish(kh_t *g);
 /* Entries whose key lies in a bin strictly above key's bin. */
 uint64_t kh_count_above(const kh_t *g, uint32_t key);
+/* kh_count_above for n keys into above[i]: the same counts, several times
+ * faster for many keys in random order (their lines are fetched ahead). */
+void kh_count_above_n(const kh_t *g, const uint32_t *keys, size_t n, uint64_t *above);
 /* Entries in the same bin as key (near-ties, any side). */
 uint64_t kh_count_bin(const kh_t *g, uint32_t key);
 void kh_free(kh_t *g);

@@ -8,8 +8,9 @@
  * batches of odd sizes and single kh_add calls, with flushes in between,
  * into one kh_t.
  * Then kh_count_above / kh_count_bin for every bin that holds a key, for
- * the neighbours of those bins, and for random keys, must equal counts over
- * the sorted keys: entries in higher bins, entries in the same bin.
+ * the neighbours of those bins, and for random keys, and kh_count_above_n
+ * on all those keys shuffled, must equal counts over the sorted keys:
+ * entries in higher bins, entries in the same bin.
  *   keyhist SEED: prints "ok KEYS QUERIES" or the first mismatches. */
 #include <math.h>
 #include <stdint.h>
@@ -76,6 +77,8 @@ static size_t upper(const uint32_t *k, size_t n, uint64_t v)   /* first k > v */
 
 static int fails;
 static size_t nquery;
+static uint32_t *qkey;    /* every key queried, for kh_count_above_n */
+static uint64_t *qwant;
 
 static void check(const kh_t *g, const uint32_t *k, size_t n, uint32_t q)
 {
@@ -84,7 +87,8 @@ static void check(const kh_t *g, const uint32_t *k, size_t n, uint32_t q)
 	size_t a = first ? upper(k, n, first - 1) : 0, b = upper(k, n, last);
 	uint64_t want_above = n - b, want_bin = b - a;
 	uint64_t got_above = kh_count_above(g, q), got_bin = kh_count_bin(g, q);
-	nquery++;
+	qkey[nquery] = q;
+	qwant[nquery++] = want_above;
 	if ((got_above != want_above || got_bin != want_bin) && fails++ < 10)
 		printf("key %08x: above %llu want %llu, bin %llu want %llu\n", q,
 		       (unsigned long long)got_above, (unsigned long long)want_above,
@@ -139,12 +143,9 @@ int main(int argc, char **argv)
 			for (size_t t = 0; t < len; t++)
 				kh_add(l, key[i + t]);
 		} else {
-			uint64_t before = l->count;
 			kh_add_keys(l, key + i, len);
-			if (l->count != before + len && fails++ < 10)
-				printf("count %llu after %zu more, want %llu\n", (unsigned long long)l->count,
-				       len, (unsigned long long)(before + len));
 		}
+		l->count += len; /* the caller's part */
 		i += len;
 		if (++calls % 150 == 0) {
 			kh_flush(&g, l);
@@ -161,7 +162,10 @@ int main(int argc, char **argv)
 		all[m++] = rep;
 		kh_add(&loc[1], rep);
 	}
-	if (kh_needs_flush(&loc[0], UINT32_MAX) != (loc[0].count > 0) && fails++ < 10)
+	loc[0].count += nrep0;
+	loc[1].count += nrep1;
+	if ((kh_needs_flush(&loc[0], UINT32_MAX) != (loc[0].count > 0) ||
+	     kh_needs_flush(&loc[0], UINT32_MAX - loc[0].count)) && fails++ < 10)
 		printf("kh_needs_flush wrong\n");
 	for (int t = 0; t < 2; t++) {
 		kh_flush(&g, &loc[t]);
@@ -170,6 +174,8 @@ int main(int argc, char **argv)
 	kh_finish(&g);
 
 	qsort(all, m, sizeof *all, cmp_u32);
+	qkey = xmallocarray(3 * m + 100002, sizeof *qkey);
+	qwant = xmallocarray(3 * m + 100002, sizeof *qwant);
 	for (size_t t = 0; t < m; t++) {
 		if (t && (all[t] >> KH_SHIFT) == (all[t - 1] >> KH_SHIFT))
 			continue;
@@ -184,6 +190,25 @@ int main(int argc, char **argv)
 		check(&g, all, m, (uint32_t)next());
 	check(&g, all, m, 0);
 	check(&g, all, m, UINT32_MAX);
+	/* The batch form, on all those queries (in random order too). */
+	for (size_t t = nquery - 1; t > 0; t--) {
+		size_t j = next() % (t + 1);
+		uint32_t a = qkey[t];
+		uint64_t w = qwant[t];
+		qkey[t] = qkey[j];
+		qwant[t] = qwant[j];
+		qkey[j] = a;
+		qwant[j] = w;
+	}
+	uint64_t *got = xmallocarray(nquery, sizeof *got);
+	kh_count_above_n(&g, qkey, nquery, got);
+	for (size_t t = 0; t < nquery; t++)
+		if (got[t] != qwant[t] && fails++ < 10)
+			printf("batch: key %08x: above %llu want %llu\n", qkey[t], (unsigned long long)got[t],
+			       (unsigned long long)qwant[t]);
+	free(got);
+	free(qkey);
+	free(qwant);
 	kh_free(&g);
 	free(key);
 	free(all);
