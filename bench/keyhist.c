@@ -95,6 +95,12 @@ static void *worker(void *arg)
 	uint32_t *key = xmallocarray((size_t)rowlen, sizeof *key);
 	kh_local_t *l = xcalloc(1, sizeof *l);
 	uint64_t sink = 0;
+	/* POLLUTE_KB: write this much of a private buffer every 256 x 512 keys,
+	 * as attn-topk's products and exponentials of the next chunk of
+	 * scores go through the caches between scans. Subtracted with gen. */
+	const char *pe = getenv("POLLUTE_KB");
+	size_t pbytes = pe ? (size_t)atol(pe) * 1024 : 0, since = 0;
+	char *pbuf = pbytes ? xmalloc(pbytes) : NULL;
 	for (int64_t done = 0, rows = 0; done < per_thread; rows++) {
 		const float *v = pool + (int64_t)(rng_next(&s) % (uint64_t)prow) * rowlen;
 		float f = (float)exp2(unif(&s) - 0.5);
@@ -122,6 +128,11 @@ static void *worker(void *arg)
 				sink += key[j];
 		}
 		done += m;
+		if (pbytes && (since += (size_t)m) >= 256 * 512) {
+			since = 0;
+			memset(pbuf, (int)(rows & 0xff), pbytes);
+			sink += (uint64_t)pbuf[rows % pbytes];
+		}
 	}
 	double t0 = now();
 	pthread_mutex_lock(&mu);
@@ -133,6 +144,7 @@ static void *worker(void *arg)
 	flush_s[id] = now() - t0;
 	free(l);
 	free(key);
+	free(pbuf);
 	return (void *)(uintptr_t)(sink & 1);
 }
 

@@ -3,7 +3,9 @@
 # run by hand:
 #   bench/keyhist.sh            (env: THREADS=2 KEYS=2e8 per thread, OLD=8b4f685,
 #                                SYNTH=1 for synthetic rows instead of attention
-#                                rows, SDLO/SDHI for those, WORK, NICE)
+#                                rows, SDLO/SDHI for those, POLLUTE_KB=4096 to
+#                                evict the caches every 256 x 512 keys as
+#                                attn-topk's products do, WORK, NICE)
 # In one run: the key stream alone ("gen"), the same stream counted by the
 # current keyhist (batch kh_add_keys) and by the one at commit OLD (kh_add per
 # key, as attn.c called it), each a separate process. Keys are rows of 20,000

@@ -17,7 +17,8 @@
  * MB, so counting each key on arrival would miss the caches on nearly every
  * key; a region's counters must instead meet many of its keys at once. So a
  * key's offset in its region (16 bits) is appended to the region's first
- * stage (KH_STAGE offsets: ~2,000 of them take 1 MB, which stays in L2); a
+ * stage (KH_STAGE offsets: ~2,000 of them take 512 KB, which stays in L2,
+ * or comes back quickly after attn-topk's products went through it); a
  * full first stage is copied to the end of the region's second stage
  * (KH_BIG offsets, in memory, with streaming stores: it is read only when
  * full); a full second stage is counted, 8192 keys against 16 KB of
@@ -47,7 +48,7 @@
 #define KH_RBINS (1u << KH_RBITS)
 #define KH_RSHIFT (KH_SHIFT + KH_RBITS)     /* key >> KH_RSHIFT = region */
 #define KH_NREG (1u << (32 - KH_RSHIFT))
-#define KH_STAGE 256u                       /* first stage: offsets */
+#define KH_STAGE 128u                       /* first stage: offsets */
 #define KH_BIG 8192u                        /* second stage: offsets */
 #define KH_BLK 32u                          /* bins per block (kh_finish) */
 
