@@ -135,6 +135,10 @@ static void *worker(void *arg)
 		}
 	}
 	double t0 = now();
+#ifndef KH_OLD
+	if (hist_mode)
+		kh_settle(l);
+#endif
 	pthread_mutex_lock(&mu);
 	if (hist_mode) {
 		kh_flush(&g, l);

@@ -195,11 +195,21 @@ int kh_needs_flush(const kh_local_t *l, uint64_t more)
 /* d += s, bin by bin, carrying into d's high digits. */
 static void reg_add(kh_reg_t *d, const kh_reg_t *s)
 {
-	for (uint32_t b = 0; b < KH_RBINS; b++) {
-		uint32_t v = (uint32_t)d->lo[b] + s->lo[b];
-		d->lo[b] = (uint16_t)v;
-		if (v >> 16)
-			carry(d, b);
+	/* Carries are rare: test for one first, in a loop the compiler
+	 * vectorises, and add digit by digit only if there is one. */
+	uint32_t any = 0;
+	for (uint32_t b = 0; b < KH_RBINS; b++)
+		any |= (uint32_t)d->lo[b] + s->lo[b];
+	if (any >> 16) {
+		for (uint32_t b = 0; b < KH_RBINS; b++) {
+			uint32_t v = (uint32_t)d->lo[b] + s->lo[b];
+			d->lo[b] = (uint16_t)v;
+			if (v >> 16)
+				carry(d, b);
+		}
+	} else {
+		for (uint32_t b = 0; b < KH_RBINS; b++)
+			d->lo[b] = (uint16_t)(d->lo[b] + s->lo[b]);
 	}
 	if (s->hi) {
 		if (!d->hi)
@@ -209,7 +219,7 @@ static void reg_add(kh_reg_t *d, const kh_reg_t *s)
 	}
 }
 
-void kh_flush(kh_t *g, kh_local_t *l)
+void kh_settle(kh_local_t *l)
 {
 	for (size_t a = 0; a < l->nactive; a++) {
 		uint32_t r = l->active[a];
@@ -220,6 +230,14 @@ void kh_flush(kh_t *g, kh_local_t *l)
 		l->cur[r] = base;
 		if (l->bfill[r])
 			count_big(l, r);
+	}
+}
+
+void kh_flush(kh_t *g, kh_local_t *l)
+{
+	kh_settle(l);
+	for (size_t a = 0; a < l->nactive; a++) {
+		uint32_t r = l->active[a];
 		kh_reg_t *s = l->reg[r];
 		if (!s)
 			continue;

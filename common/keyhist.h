@@ -36,7 +36,9 @@
  * Threads: one kh_local_t per thread, flushed into a shared kh_t (under the
  * caller's mutex); a region the shared table lacks is handed over, not
  * copied, so the shared table costs no memory of its own in the usual case
- * of one final flush per thread. */
+ * of one final flush per thread. kh_add_keys and kh_add end their streaming
+ * stores with a fence, so a table filled by one thread may be flushed by
+ * another after the usual pthread synchronisation. */
 #ifndef AK_KEYHIST_H
 #define AK_KEYHIST_H
 
@@ -106,6 +108,9 @@ void kh_add_keys(kh_local_t *l, const uint32_t *keys, size_t n);
  * flush past 2^32 - 1. Flushing is never needed for exactness (a thread's
  * counts are exact to 2^64); the rule is kept so callers flush now and then. */
 int kh_needs_flush(const kh_local_t *l, uint64_t more);
+/* Count the keys still staged in l (optional: kh_flush does it; called
+ * before taking the caller's mutex, it keeps that work out of the lock). */
+void kh_settle(kh_local_t *l);
 /* Add l's counts into g and empty l (the caller serialises calls on g). */
 void kh_flush(kh_t *g, kh_local_t *l);
 void kh_local_free(kh_local_t *l);

@@ -147,6 +147,8 @@ int main(int argc, char **argv)
 		}
 		l->count += len; /* the caller's part */
 		i += len;
+		if (calls % 97 == 0)
+			kh_settle(l); /* optional: kh_flush settles too */
 		if (++calls % 150 == 0) {
 			kh_flush(&g, l);
 			if (l->count && fails++ < 10)
