@@ -36,6 +36,10 @@ cc -std=c11 -D_GNU_SOURCE -O2 -DKH_OLD -Iold -I"$top/common" -o kh_old "$top/ben
 	old/keyhist.c "${src[@]}" -lpthread -lm
 
 pool=()
+if [ -z "${SYNTH:-}" ] && ! "$PY" -c 'import numpy' 2> /dev/null; then
+	echo "no numpy for $PY: synthetic rows (SYNTH=1)" >&2
+	SYNTH=1
+fi
 if [ -z "${SYNTH:-}" ]; then
 	if [ ! -f pool_attn.f32 ]; then
 		echo "computing 256 attention rows (n=20000, d=512, 8 heads, seed 0)..." >&2
