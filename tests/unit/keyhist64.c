@@ -1,15 +1,17 @@
 /* Unit check (tests/large-inputs.bats): the rank histogram of attn-topk
  * counts beyond 2^32 entries. A real run needs n > 46,341 genes (N > 2^31
- * pairs; bench/large_inputs.sh does that by hand); here the per-thread 32-bit
- * counters are filled to their limit directly (white-box) and flushed three
- * times, so the shared 64-bit counts, the cumulative sums of kh_finish and
- * kh_count_above must carry 3 (2^32 - 1) exactly. */
+ * pairs; bench/large_inputs.sh does that by hand); here a thread's table is
+ * filled to 2^32 - 1 entries in one bin directly (white-box: 2^32 - 2 set in
+ * the bin's two digits, plus one key staged) and flushed three times, so the
+ * shared counts (carrying from the 16-bit digit), the block sums of
+ * kh_finish and kh_count_above must carry 3 (2^32 - 1) exactly. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "err.h"
 #include "keyhist.h"
+#include "xalloc.h"
 
 static int fails;
 
@@ -29,12 +31,15 @@ int main(int argc, char **argv)
 	static kh_local_t l;
 	static kh_t g;
 	const uint32_t khi = 0xC1234560u, klo = 0x40000010u;
-	const uint32_t p = khi >> 23, b = (khi >> KH_SHIFT) & (KH_PAGE_BINS - 1);
+	const uint32_t r = khi >> KH_RSHIFT, b = (khi >> KH_SHIFT) & (KH_RBINS - 1);
 	for (int rep = 0; rep < 3; rep++) {
 		kh_add(&l, khi);
-		kh_drain(&l, khi >> KH_REGION_SHIFT);
-		/* as if 2^32 - 1 entries had landed in this bin */
-		l.page[p][b] = UINT32_MAX;
+		/* as if 2^32 - 2 entries had been counted in this bin already */
+		if (!l.reg[r])
+			l.reg[r] = xcalloc(1, sizeof *l.reg[r]);
+		l.reg[r]->lo[b] = 0xFFFE;
+		l.reg[r]->hi = xcalloc(KH_RBINS, sizeof *l.reg[r]->hi);
+		l.reg[r]->hi[b] = 0xFFFF;
 		l.count = UINT32_MAX;
 		expect("needs flush before one more entry", (uint64_t)kh_needs_flush(&l, 1), 1);
 		kh_flush(&g, &l);
