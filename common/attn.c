@@ -631,6 +631,9 @@ static void *block_worker(void *arg)
 	}
 	if (bb.kmin <= TK_KEY_NEGINF || bb.kmax >= TK_KEY_POSINF)
 		atomic_store(&j->bad, 1);
+	/* Count what is still staged before taking the lock. */
+	for (int t = 0; bb.kh && t < nd; t++)
+		kh_settle(&bb.kh[t]);
 	pthread_mutex_lock(&j->mu);
 	for (int t = 0; bb.kh && t < nd; t++) {
 		kh_flush(&j->hist[t], &bb.kh[t]);
@@ -785,6 +788,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 
 	if (s->nat) {
 		r->at_rank = xmallocarray(xmul((size_t)s->nat, (size_t)r->ndist), sizeof *r->at_rank);
+		uint32_t *keys = xmallocarray((size_t)s->nat, sizeof *keys);
+		uint64_t *above = xmallocarray((size_t)s->nat, sizeof *above);
 		for (int t = 0; t < r->ndist; t++) {
 			kh_t *g = &j.hist[t];
 			const tk_buf_t *tb = &r->top[t];
@@ -792,9 +797,13 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 			kh_finish(g);
 			uint32_t kth = tb->n ? tb->v[tb->n - 1].key : 0;
 			int all = (int64_t)tb->n == r->ntotal;
+			/* Histogram counts for all pairs at once: random lookups,
+			 * fetched ahead. */
+			for (int64_t p = 0; p < s->nat; p++)
+				keys[p] = tk_key(rank_value(r->at_value[p * r->ndist + t], s->absval));
+			kh_count_above_n(g, keys, (size_t)s->nat, above);
 			for (int64_t p = 0; p < s->nat; p++) {
-				float v = r->at_value[p * r->ndist + t];
-				uint32_t key = tk_key(rank_value(v, s->absval));
+				uint32_t key = keys[p];
 				int64_t greater;
 				if (all || (tb->n && key >= kth)) {
 					/* Everything greater is in the selection: exact. */
@@ -803,7 +812,7 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 					/* Exact above the value's bin; inside it (float32
 					 * near-ties, within 16 ulps) the selected entries
 					 * greater than the value are counted exactly. */
-					greater = (int64_t)kh_count_above(g, key);
+					greater = (int64_t)above[p];
 					uint32_t lo = key | ((1u << KH_SHIFT) - 1);
 					greater += (int64_t)(tk_count_greater(tb, key) - tk_count_greater(tb, lo));
 				}
@@ -811,6 +820,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 			}
 			kh_free(g);
 		}
+		free(keys);
+		free(above);
 		free(j.hist);
 		free(j.at_order);
 		free(j.at_start);
