@@ -255,7 +255,8 @@ HOT static void combine(float *restrict out, const float *const *e, const float 
 typedef struct scan {
 	tk_buf_t *tb;
 	kh_local_t *kh;     /* NULL when no pairs are looked up */
-	uint32_t *keys;     /* [chunk]: the range's keys, for kh */
+	uint32_t *keys;     /* the block's keys so far, for kh */
+	size_t nkeys;
 	int absval;
 	uint32_t kmin, kmax;
 } scan_t;
@@ -289,7 +290,7 @@ HOT static void scan_range(scan_t *c, const float *v, int32_t row, int64_t col0,
 			mx = VUMAX(k, mx);
 			mn = VUMIN(k, mn);
 			if (c->kh)
-				VSTORE(c->keys + j, k);
+				VSTORE(c->keys + c->nkeys + j, k);
 			vu ge = (vu)(k >= c->tb->thr);
 			uint64_t any = 0;
 			for (int l = 0; l < LANES; l++)
@@ -308,11 +309,11 @@ HOT static void scan_range(scan_t *c, const float *v, int32_t row, int64_t col0,
 		kmin = k < kmin ? k : kmin;
 		kmax = k > kmax ? k : kmax;
 		if (c->kh)
-			c->keys[j] = k;
+			c->keys[c->nkeys + j] = k;
 		tk_push(c->tb, k, row, (int32_t)(col0 + j), v[j] + 0.0f);
 	}
 	if (c->kh)
-		kh_add_keys(c->kh, c->keys, (size_t)cnt);
+		c->nkeys += (size_t)cnt;
 	c->kmin = kmin;
 	c->kmax = kmax;
 }
@@ -419,7 +420,7 @@ typedef struct blockbuf {
 	double *csum;           /* [nbuf][blk][nchunks] */
 	float *w;               /* [nbuf][blk][nchunks] */
 	float *vals;            /* [chunk]: one row chunk of the ranked values */
-	uint32_t *keys;         /* [chunk]: their keys, for the rank histogram */
+	uint32_t *keys;         /* [blk][n]: a block's keys, for the rank histogram */
 	const float **eptr;     /* [nbuf]: scratch for block_values */
 	float *wv;              /* [nbuf] */
 	tk_buf_t *tb;           /* [ndist] */
@@ -553,7 +554,7 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 			kh_flush(&j->hist[dist], kh);
 			pthread_mutex_unlock(&j->mu);
 		}
-		scan_t sc = { &bb->tb[dist], kh, bb->keys, s->absval, bb->kmin, bb->kmax };
+		scan_t sc = { &bb->tb[dist], kh, bb->keys, 0, s->absval, bb->kmin, bb->kmax };
 		for (int64_t i = 0; i < m; i++) {
 			int64_t gi = r0 + i, u = 0;
 			if (s->subset && !s->subset[gi])
@@ -577,8 +578,12 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 				}
 			}
 		}
-		if (kh)
+		/* The histogram takes the block's keys in one go, apart from the
+		 * products: its staging and theirs would evict each other from L2. */
+		if (kh) {
+			kh_add_keys(kh, sc.keys, sc.nkeys);
 			kh->count += (uint64_t)(m * n);
+		}
 		bb->kmin = sc.kmin;
 		bb->kmax = sc.kmax;
 		/* Pairs whose row is in this block. */
@@ -605,7 +610,7 @@ static void *block_worker(void *arg)
 		.csum = xmallocarray(nstat, sizeof(double)),
 		.w = xmallocarray(nstat, sizeof(float)),
 		.vals = xmallocarray((size_t)j->chunk, sizeof(float)),
-		.keys = xmallocarray((size_t)j->chunk, sizeof(uint32_t)),
+		.keys = s->nat ? xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof(uint32_t)) : NULL,
 		.eptr = xmallocarray((size_t)j->nbuf, sizeof(float *)),
 		.wv = xmallocarray((size_t)j->nbuf, sizeof(float)),
 		.tb = xcalloc((size_t)nd, sizeof(tk_buf_t)),
