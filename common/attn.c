@@ -409,10 +409,11 @@ static float *head_major(float *x, int64_t n, int64_t d, int64_t heads)
 
 /* ---- one block of rows ---- */
 
-/* A thread's buffers for one block: the scores of every head (m x n each),
- * turned into exp(s - chunk max) in place while each chunk is still in
- * cache, and per (head, row, chunk) the weight that makes them softmax
- * values: exp(chunk max - row max) / (row sum * heads). */
+/* A thread's buffers for one block: for every head (m x n each) the
+ * exponentials exp(s - chunk max), taken from each chunk's product while it
+ * is still in cache, and per (head, row, chunk) the weight that makes them
+ * softmax values: exp(chunk max - row max) / (row sum * heads). With --raw,
+ * the scores themselves. */
 typedef struct blockbuf {
 	float *e;               /* [nbuf][blk][ld], 64-byte aligned */
 	float *scratch;         /* [blk][chunk]: one product, in L2 */

@@ -1,12 +1,12 @@
 /* Streaming attention over row blocks: S_h = Q_h K_h^T / sqrt(d_k) per head
- * through OpenBLAS sgemm, softmax per row, head average, and per block the
- * fused top-K selection and rank counting. Never holds an n x n matrix:
- * memory is O(n d + threads * block * n + K + |at|) (plus the rank
- * histogram's touched pages when pairs are looked up). Definitions as in
- * DESIGN.md. Output is identical for any thread count: blocks have fixed
- * boundaries, each block's arithmetic is the same whoever computes it, and
- * selections and counts are merged in an order-free way (total order on
- * pairs, integer sums). */
+ * through OpenBLAS sgemm in chunks of keys, softmax per row, head average,
+ * and per block the fused top-K selection and rank counting. Never holds an
+ * n x n matrix: memory is O(n d + threads * heads * block * n + K + |at|)
+ * (plus the rank histogram's occupied regions when pairs are looked up).
+ * Definitions as in DESIGN.md. Output is identical for any thread count:
+ * blocks and chunks have fixed boundaries, each block's arithmetic is the
+ * same whoever computes it, and selections and counts are merged in an
+ * order-free way (total order on pairs, integer sums). */
 #ifndef AK_ATTN_H
 #define AK_ATTN_H
 
