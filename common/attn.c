@@ -15,37 +15,20 @@
 /* OpenBLAS's own call (cblas.h of some builds declares it, others not). */
 void openblas_set_num_threads(int);
 
-/* Hot loops use GCC/Clang vector extensions over 16 float lanes, so they
- * vectorise at any optimisation level, and every instruction-set clone
- * below does the same IEEE operations in the same order (no FMA
- * contraction under -std=c11, except in the exponential: see HOT_FMA; max
- * and sums reduced over fixed lanes). */
-#define LANES 16
-typedef float vf __attribute__((vector_size(64)));
-typedef int32_t vi __attribute__((vector_size(64)));
-typedef uint32_t vu __attribute__((vector_size(64)));
-typedef double vd __attribute__((vector_size(128)));
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-/* The exponential may contract multiply-adds into FMA where the clone has
- * it (AVX-512 implies FMA): about a fifth faster. Its rounding then differs
- * by CPU path in the last bit, which is harmless (the exponentials feed the
- * values but are not compared with anything recomputed elsewhere); output
- * stays identical for any thread count on one machine. Nothing else may
- * contract: a looked-up pair's value must repeat the ranked one exactly. */
-#define HOT_FMA __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=fast")))
-#else
-#define HOT
-#define HOT_FMA
-#endif
-
-/* Vector helpers are macros: GCC warns (-Wpsabi) about any function that
- * passes 64-byte vectors when AVX-512 is not the baseline. */
+/* Hot loops use GCC/Clang vector extensions (common/attn_kern.h), built
+ * once per instruction set and chosen once per run (kern_pick), so they
+ * vectorise at any optimisation level. The helpers below are macros over
+ * the current instantiation's types VF, VI, VU. */
 #define VLOAD(v, p) memcpy(&(v), (p), sizeof(v))
 #define VSTORE(p, v) memcpy((p), &(v), sizeof(v))
-#define VSEL(mask, a, b) ((vf)(((vi)(a) & (mask)) | ((vi)(b) & ~(mask))))
-#define VUMAX(a, b) (((a) & (vu)((a) > (b))) | ((b) & ~(vu)((a) > (b))))
-#define VUMIN(a, b) (((a) & (vu)((a) < (b))) | ((b) & ~(vu)((a) < (b))))
+#define VSEL(mask, a, b) ((VF)(((VI)(a) & (mask)) | ((VI)(b) & ~(mask))))
+#define VUMAX(a, b) (((a) & (VU)((a) > (b))) | ((b) & ~(VU)((a) > (b))))
+#define VUMIN(a, b) (((a) & (VU)((a) < (b))) | ((b) & ~(VU)((a) < (b))))
+/* Order keys of a vector of values (tk_key, vectorised). */
+#define VKEY(k, v, absval) do {                                                  \
+		VU u_ = (absval) ? ((VU)(v) & 0x7fffffffu) : (VU)((v) + 0.0f);   \
+		(k) = u_ ^ ((VU)((VI)u_ >> 31) | 0x80000000u);                   \
+	} while (0)
 
 /* exp(x) for x <= 0 (scores minus the row maximum), float32, about 1 ulp:
  * Cody-Waite reduction x = n ln2 + r, Cephes' degree-6 polynomial, and the
@@ -77,11 +60,11 @@ static inline float exp_nonpos(float x)
 }
 
 #define VEXP_NONPOS(out, xin) do {                                        \
-		vf x_ = (xin), t, r, p, lo_ = (vf){ 0 } - 104.0f;                \
+		VF x_ = (xin), t, r, p, lo_ = (VF){ 0 } - 104.0f;                \
 		x_ = VSEL(x_ < lo_, lo_, x_);                                    \
 		EXP_STEPS(x_, t, r, p)                                           \
-		vi n_ = __builtin_convertvector(t, vi), n1 = n_ >> 1, n2 = n_ - n1; \
-		vf s1 = (vf)((n1 + 127) << 23), s2 = (vf)((n2 + 127) << 23);     \
+		VI n_ = __builtin_convertvector(t, VI), n1 = n_ >> 1, n2 = n_ - n1; \
+		VF s1 = (VF)((n1 + 127) << 23), s2 = (VF)((n2 + 127) << 23);     \
 		(out) = (p * s1) * s2;                                           \
 	} while (0)
 
@@ -90,165 +73,12 @@ static inline float exp_nonpos(float x)
  * give the same bits wherever both apply. */
 #define EXP_NORMAL_MIN (-87.0f)
 #define VEXP_NORMAL(out, xin) do {                                        \
-		vf x_ = (xin), t, r, p;                                          \
+		VF x_ = (xin), t, r, p;                                          \
 		EXP_STEPS(x_, t, r, p)                                           \
-		vi n_ = __builtin_convertvector(t, vi);                          \
-		(out) = p * (vf)((n_ + 127) << 23);                              \
+		VI n_ = __builtin_convertvector(t, VI);                          \
+		(out) = p * (VF)((n_ + 127) << 23);                              \
 	} while (0)
-
-/* Minimum and maximum of s[0 .. n), n >= 1. Four running pairs: one would
- * be a chain of dependent compares. */
-HOT static void row_minmax(const float *s, int64_t n, float *lo, float *hi)
-{
-	vf m0 = (vf){ 0 } - INFINITY, m1 = m0, m2 = m0, m3 = m0, v;
-	vf l0 = (vf){ 0 } + INFINITY, l1 = l0, l2 = l0, l3 = l0;
-	int64_t j = 0;
-	for (; j + 4 * LANES <= n; j += 4 * LANES) {
-		VLOAD(v, s + j);
-		m0 = VSEL(v > m0, v, m0);
-		l0 = VSEL(v < l0, v, l0);
-		VLOAD(v, s + j + LANES);
-		m1 = VSEL(v > m1, v, m1);
-		l1 = VSEL(v < l1, v, l1);
-		VLOAD(v, s + j + 2 * LANES);
-		m2 = VSEL(v > m2, v, m2);
-		l2 = VSEL(v < l2, v, l2);
-		VLOAD(v, s + j + 3 * LANES);
-		m3 = VSEL(v > m3, v, m3);
-		l3 = VSEL(v < l3, v, l3);
-	}
-	for (; j + LANES <= n; j += LANES) {
-		VLOAD(v, s + j);
-		m0 = VSEL(v > m0, v, m0);
-		l0 = VSEL(v < l0, v, l0);
-	}
-	m0 = VSEL(m1 > m0, m1, m0);
-	m2 = VSEL(m3 > m2, m3, m2);
-	m0 = VSEL(m2 > m0, m2, m0);
-	l0 = VSEL(l1 < l0, l1, l0);
-	l2 = VSEL(l3 < l2, l3, l2);
-	l0 = VSEL(l2 < l0, l2, l0);
-	float r = -INFINITY, q = INFINITY;
-	for (; j < n; j++) {
-		r = s[j] > r ? s[j] : r;
-		q = s[j] < q ? s[j] : q;
-	}
-	for (int l = 0; l < LANES; l++) {
-		r = m0[l] > r ? m0[l] : r;
-		q = l0[l] < q ? l0[l] : q;
-	}
-	*lo = q;
-	*hi = r;
-}
-
-/* Stores that bypass the caches, for score rows written once and read back
- * only after the whole block: a normal store would first read each line
- * from memory. Rows and chunks start on 64-byte boundaries (xaligned,
- * ld and pick_chunk see to it). SSE2 is baseline on x86-64, so every clone
- * may stream 16 bytes at a time; the AVX-512 build streams whole vectors. */
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#define VSTORE_NT(p, v) do {                                              \
-		for (int q_ = 0; q_ < LANES; q_ += 4)                     \
-			_mm_stream_ps((p) + q_, _mm_setr_ps((v)[q_], (v)[q_ + 1], (v)[q_ + 2], (v)[q_ + 3])); \
-	} while (0)
-#define STREAM_FENCE() _mm_sfence()
-#else
-#define VSTORE_NT(p, v) VSTORE(p, v)
-#define STREAM_FENCE() ((void)0)
-#endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#include <immintrin.h>
-#define EXP_SUM_AVX512 1
-#define VSTORE_NT512(p, v) _mm512_stream_ps((p), (__m512)(v))
-#endif
-
-/* dst <- exp(src - m); returns the sum. Each lane adds up to 64 values in
- * float (values <= 1, so at most ~4e-6 relative error, typically far less),
- * then those partial sums go into float64: cheaper than converting every
- * value, and the order is fixed. lo, the smallest of src, chooses the fast
- * form when it applies. */
 #define EXP_RUN 64
-#define EXP_SUM_LOOP(VEXP, STORE) do {                                            \
-		while (j + LANES <= n) {                                          \
-			vf part = { 0 };                                          \
-			for (int c = 0; c < EXP_RUN && j + LANES <= n; c++, j += LANES) { \
-				vf e, v;                                          \
-				VLOAD(v, src + j);                                \
-				VEXP(e, v - m);                                   \
-				STORE(dst + j, e);                                \
-				part += e;                                        \
-			}                                                         \
-			for (int l = 0; l < LANES; l++)                           \
-				z[l] += part[l];                                  \
-		}                                                                 \
-	} while (0)
-#define EXP_SUM_BODY(STORE) do {                                                  \
-		double z[LANES] = { 0 };                                          \
-		int64_t j = 0;                                                    \
-		if (lo - m >= EXP_NORMAL_MIN)                                     \
-			EXP_SUM_LOOP(VEXP_NORMAL, STORE);                         \
-		else                                                              \
-			EXP_SUM_LOOP(VEXP_NONPOS, STORE);                         \
-		double t = 0;                                                     \
-		for (; j < n; j++) {                                              \
-			dst[j] = exp_nonpos(src[j] - m);                          \
-			t += dst[j];                                              \
-		}                                                                 \
-		for (int l = 0; l < LANES; l++)                                   \
-			t += z[l];                                                \
-		return t;                                                         \
-	} while (0)
-
-HOT_FMA static double exp_sum_any(const float *src, float *dst, int64_t n, float m, float lo)
-{
-	EXP_SUM_BODY(VSTORE_NT);
-}
-
-#ifdef EXP_SUM_AVX512
-__attribute__((target("avx512f"), optimize("fp-contract=fast")))
-static double exp_sum_avx512(const float *src, float *dst, int64_t n, float m, float lo)
-{
-	EXP_SUM_BODY(VSTORE_NT512);
-}
-#endif
-
-#ifdef EXP_SUM_AVX512
-static int have_avx512;   /* set once in attn_run, before any thread starts */
-#endif
-
-static double exp_sum(const float *src, float *dst, int64_t n, float m, float lo)
-{
-#ifdef EXP_SUM_AVX512
-	if (have_avx512)
-		return exp_sum_avx512(src, dst, n, m, lo);
-#endif
-	return exp_sum_any(src, dst, n, m, lo);
-}
-
-/* out[j] = sum over h of e[h][j] * w[h], added in head order (the scalar
- * lookups of --at repeat exactly these operations, so a looked-up pair's
- * value is bit-identical to the one that was ranked). */
-HOT static void combine(float *restrict out, const float *const *e, const float *w, int nh, int64_t n)
-{
-	int64_t j = 0;
-	for (; j + LANES <= n; j += LANES) {
-		vf a, v;
-		VLOAD(a, e[0] + j);
-		a = a * w[0];
-		for (int h = 1; h < nh; h++) {
-			VLOAD(v, e[h] + j);
-			a = a + v * w[h];
-		}
-		VSTORE(out + j, a);
-	}
-	for (; j < n; j++) {
-		float a = e[0][j] * w[0];
-		for (int h = 1; h < nh; h++)
-			a = a + e[h][j] * w[h];
-		out[j] = a;
-	}
-}
 
 /* ---- the scan: selection, rank histogram, finiteness ---- */
 
@@ -266,56 +96,117 @@ static inline float rank_value(float v, int absval)
 	return absval ? fabsf(v) : v + 0.0f;
 }
 
-/* Order keys of 16 values (tk_key, vectorised). */
-#define VKEY(k, v, absval) do {                                                  \
-		vu u_ = (absval) ? ((vu)(v) & 0x7fffffffu) : (vu)((v) + 0.0f);   \
-		(k) = u_ ^ ((vu)((vi)u_ >> 31) | 0x80000000u);                   \
-	} while (0)
+/* ---- the hot loops, one build per instruction set ---- */
 
-/* Entries v[0 .. cnt) of row `row`, columns col0 .. col0 + cnt - 1, in
- * increasing column order (the selector's tie rule relies on it). */
-HOT static void scan_range(scan_t *c, const float *v, int32_t row, int64_t col0, int64_t cnt)
+typedef struct kern {
+	void (*row_minmax)(const float *s, int64_t n, float *lo, float *hi);
+	double (*exp_sum)(const float *src, float *dst, int64_t n, float m, float lo);
+	void (*combine)(float *restrict out, const float *const *e, const float *w, int nh, int64_t n);
+	void (*scan_range)(scan_t *c, const float *v, int32_t row, int64_t col0, int64_t cnt);
+	const char *name;
+} kern_t;
+
+#define KCAT(a, b) KCAT2(a, b)
+#define KCAT2(a, b) a##_##b
+#define KSTR(a) KSTR2(a)
+#define KSTR2(a) #a
+
+typedef float vf4 __attribute__((vector_size(16)));
+typedef int32_t vi4 __attribute__((vector_size(16)));
+typedef uint32_t vu4 __attribute__((vector_size(16)));
+
+/* Streaming stores (they bypass the caches: score rows are written once and
+ * read back only after the whole block, and a normal store would first read
+ * each line from memory). Rows and chunks start on 64-byte boundaries
+ * (xaligned, ld and pick_chunk see to it). */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define STREAM_FENCE() _mm_sfence()
+#else
+#define STREAM_FENCE() ((void)0)
+#endif
+
+/* The baseline build: 4 lanes (SSE2 on x86-64), no FMA. */
+#define KW 4
+#define KSFX base
+#define VF vf4
+#define VI vi4
+#define VU vu4
+#define KTARGET
+#define KTARGET_FMA
+#if defined(__SSE2__)
+#define VSTREAM(p, v) _mm_stream_ps((p), (__m128)(v))
+#else
+#define VSTREAM(p, v) VSTORE(p, v)
+#endif
+#include "attn_kern.h"
+
+/* AVX2 (with FMA) and AVX-512 builds, GCC on x86-64. The exponential may
+ * contract multiply-adds into FMA there: about a fifth faster. Its last bit
+ * then differs between builds, which is harmless (the exponentials feed the
+ * values but are never compared with anything recomputed elsewhere); the
+ * output stays identical for any thread count on one machine. Nothing else
+ * may contract: a looked-up pair's value must repeat the ranked one
+ * exactly. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define AK_KERN_X86 1
+typedef float vf8 __attribute__((vector_size(32)));
+typedef int32_t vi8 __attribute__((vector_size(32)));
+typedef uint32_t vu8 __attribute__((vector_size(32)));
+typedef float vf16 __attribute__((vector_size(64)));
+typedef int32_t vi16 __attribute__((vector_size(64)));
+typedef uint32_t vu16 __attribute__((vector_size(64)));
+
+#define KW 8
+#define KSFX avx2
+#define VF vf8
+#define VI vi8
+#define VU vu8
+#define KTARGET __attribute__((target("avx2,fma")))
+#define KTARGET_FMA __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
+#define VSTREAM(p, v) _mm256_stream_ps((p), (__m256)(v))
+#include "attn_kern.h"
+
+#define KW 16
+#define KSFX avx512
+#define VF vf16
+#define VI vi16
+#define VU vu16
+#define KTARGET __attribute__((target("avx512f")))
+#define KTARGET_FMA __attribute__((target("avx512f"), optimize("fp-contract=fast")))
+#define VSTREAM(p, v) _mm512_stream_ps((p), (__m512)(v))
+#include "attn_kern.h"
+#endif
+
+static kern_t kern;   /* chosen once in attn_run, before any thread starts */
+
+/* The widest build this CPU runs, or the one AK_ATTN_ISA names (avx512,
+ * avx2, base: for tests and benchmarks). */
+static void kern_pick(void)
 {
-	uint32_t kmin = c->kmin, kmax = c->kmax;
-	int64_t j = 0;
-	if (j + LANES <= cnt) {
-		vf x;
-		vu k, mx, mn;
-		VLOAD(x, v + j);
-		VKEY(mx, x, c->absval);
-		mn = mx;
-		for (; j + LANES <= cnt; j += LANES) {
-			VLOAD(x, v + j);
-			VKEY(k, x, c->absval);
-			mx = VUMAX(k, mx);
-			mn = VUMIN(k, mn);
-			if (c->kh)
-				VSTORE(c->keys + c->nkeys + j, k);
-			vu ge = (vu)(k >= c->tb->thr);
-			uint64_t any = 0;
-			for (int l = 0; l < LANES; l++)
-				any |= ge[l];
-			if (any)
-				for (int l = 0; l < LANES; l++)
-					tk_push(c->tb, k[l], row, (int32_t)(col0 + j + l), v[j + l] + 0.0f);
-		}
-		for (int l = 0; l < LANES; l++) {
-			kmin = mn[l] < kmin ? mn[l] : kmin;
-			kmax = mx[l] > kmax ? mx[l] : kmax;
-		}
+	const char *want = getenv("AK_ATTN_ISA");
+	kern = kern_base;
+#ifdef AK_KERN_X86
+	int has512 = __builtin_cpu_supports("avx512f");
+	int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	if (want && *want) {
+		if (!strcmp(want, "avx512") && has512)
+			kern = kern_avx512;
+		else if (!strcmp(want, "avx2") && has2)
+			kern = kern_avx2;
+		else if (strcmp(want, "base"))
+			die("AK_ATTN_ISA=%s: not one of avx512, avx2, base that this CPU runs", want);
+		return;
 	}
-	for (; j < cnt; j++) {
-		uint32_t k = tk_key(rank_value(v[j], c->absval));
-		kmin = k < kmin ? k : kmin;
-		kmax = k > kmax ? k : kmax;
-		if (c->kh)
-			c->keys[c->nkeys + j] = k;
-		tk_push(c->tb, k, row, (int32_t)(col0 + j), v[j] + 0.0f);
-	}
-	if (c->kh)
-		c->nkeys += (size_t)cnt;
-	c->kmin = kmin;
-	c->kmax = kmax;
+	if (has512)
+		kern = kern_avx512;
+	else if (has2)
+		kern = kern_avx2;
+#else
+	if (want && *want && strcmp(want, "base"))
+		die("AK_ATTN_ISA=%s: only base is built for this CPU", want);
+#endif
 }
 
 /* ---- shared state and the thread pool ---- */
@@ -462,14 +353,14 @@ static void block_scores(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 			for (int64_t i = 0; i < m; i++) {
 				const float *row = bb->scratch + i * j->chunk;
 				float lo, mx;
-				row_minmax(row, cw, &lo, &mx);
+				kern.row_minmax(row, cw, &lo, &mx);
 				if (!isfinite(mx)) {
 					atomic_store(&j->bad, 1);
 					mx = 0;
 				}
 				size_t at = ((size_t)h * blk + (size_t)i) * (size_t)nc + (size_t)c;
 				bb->cmax[at] = mx;
-				bb->csum[at] = exp_sum(row, e + i * ld + c0, cw, mx, lo);
+				bb->csum[at] = kern.exp_sum(row, e + i * ld + c0, cw, mx, lo);
 			}
 		}
 	}
@@ -517,7 +408,7 @@ static const float *block_values(job_t *j, blockbuf_t *bb, int dist, int64_t i, 
 	}
 	if (s->raw)
 		return e[0];
-	combine(bb->vals, e, w, nh, cw);
+	kern.combine(bb->vals, e, w, nh, cw);
 	return bb->vals;
 }
 
@@ -571,10 +462,10 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 					int64_t a = j->runs[2 * t] > c0 ? j->runs[2 * t] : c0;
 					int64_t b = j->runs[2 * t + 1] < c1 ? j->runs[2 * t + 1] : c1;
 					if (!s->keep_self && gi >= a && gi < b) {
-						scan_range(&sc, v + (a - c0), (int32_t)gi, a, gi - a);
-						scan_range(&sc, v + (gi + 1 - c0), (int32_t)gi, gi + 1, b - gi - 1);
+						kern.scan_range(&sc, v + (a - c0), (int32_t)gi, a, gi - a);
+						kern.scan_range(&sc, v + (gi + 1 - c0), (int32_t)gi, gi + 1, b - gi - 1);
 					} else {
-						scan_range(&sc, v + (a - c0), (int32_t)gi, a, b - a);
+						kern.scan_range(&sc, v + (a - c0), (int32_t)gi, a, b - a);
 					}
 				}
 			}
@@ -705,9 +596,7 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	}
 	r->ntotal = s->keep_self ? ns * ns : ns * (ns - 1);
 	openblas_set_num_threads(1);
-#ifdef EXP_SUM_AVX512
-	have_avx512 = __builtin_cpu_supports("avx512f");
-#endif
+	kern_pick();
 
 	job_t j;
 	memset(&j, 0, sizeof j);

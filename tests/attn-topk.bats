@@ -233,6 +233,51 @@ for m in ('WQ', 'WK'): np.save(f'w_{m}.npy', rng.integers(-1, 2, (16, 16)).astyp
 	run_case w 4 3000
 }
 
+@test "every instruction-set build (AK_ATTN_ISA=avx512, avx2, base) passes the reference checks" {
+	need_py pandas
+	gen c 97 32 4
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(7)
+np.save('w_X.npy', rng.integers(-2, 3, (60, 16)).astype('f4'))
+for m in ('WQ', 'WK'): np.save(f'w_{m}.npy', rng.integers(-1, 2, (16, 16)).astype('f4'))"
+	write_check
+	printf 'from\tto\n1\t2\n90\t3\n5\t96\n40\t40\n' > p.tsv
+	ran=0
+	for isa in avx512 avx2 base; do
+		if ! AK_ATTN_ISA=$isa ak attn-topk --resid w_X.npy --wq w_WQ.npy --wk w_WK.npy --heads 4 > /dev/null 2>&1; then
+			echo "# $isa: not run by this CPU" >&3
+			continue
+		fi
+		ran=$((ran + 1))
+		# chunks of 48 keys: vector loops, their tails, and a 1-key chunk
+		export AK_ATTN_ISA=$isa AK_ATTN_BLOCK=5 AK_ATTN_CHUNK=48
+		run_case c 4 600
+		run_case c 4 600 raw abs
+		run_case c 4 100 perhead nopeer
+		run_case w 4 3000
+		# a looked-up pair's value is the ranked one, bit for bit
+		ak attn-topk --resid c_X.npy --wq c_WQ.npy --wk c_WK.npy --heads 4 --top 9312 -o full.tsv
+		ak attn-topk --resid c_X.npy --wq c_WQ.npy --wk c_WK.npy --heads 4 --at p.tsv -o at.tsv
+		run "$PY" -c "
+import pandas as pd
+f = pd.read_csv('full.tsv', sep='\t', dtype=str).set_index(['from', 'to'])
+a = pd.read_csv('at.tsv', sep='\t', dtype=str)
+for _, r in a.iterrows():
+    if r['from'] != r['to']:
+        g = f.loc[(r['from'], r['to'])]
+        assert (g['value'], g['rank']) == (r['value'], r['rank']), (r.to_dict(), g.to_dict())
+print('ok')"
+		assert_success
+		unset AK_ATTN_ISA AK_ATTN_BLOCK AK_ATTN_CHUNK
+	done
+	[ "$ran" -ge 1 ]
+	export AK_ATTN_ISA=sse9
+	run ak attn-topk --resid w_X.npy --wq w_WQ.npy --wk w_WK.npy --heads 4
+	unset AK_ATTN_ISA
+	assert_data_error "AK_ATTN_ISA=sse9"
+}
+
 @test "many ties (repeated rows of X): vs peer and reference" {
 	need_py pandas
 	gen y 200 16 4 ties
