@@ -6,6 +6,7 @@
 #    on attn-topk's per-head shapes, (block x d/H)(d/H x n), block = 256;
 #  - attn-topk wall time and peak RSS (/usr/bin/time -v), softmax, top-K;
 #  - attn-topk --at with NAT random pairs: the extra time over the plain pass;
+#  - the AVX2 build of the hot loops (AK_ATTN_ISA=avx2), where the CPU runs it;
 #  - peer_attn_topk.py --torch (dense, napistu-style): wall time and peak RSS,
 #    and the agreement of its pair set with ours.
 # Prints a summary table at the end. Everything runs under nice; on a shared
@@ -70,6 +71,12 @@ read -r t_at m_at c_at <<< "$(field at.log)"
 # second plain run: the --at overhead is compared with the nearer plain time
 timed topk2.log $NICE "$bin/attn-topk" "${args[@]}" -o ours2.tsv
 read -r t_ours2 m_ours2 c_ours2 <<< "$(field topk2.log)"
+# the AVX2 build, where the CPU has AVX-512 too (machines without it run it anyway)
+t_avx2=skipped
+if AK_ATTN_ISA=avx2 "$bin/attn-topk" --resid "$X" --wq "$WQ" --wk "$WK" --heads "$H" --top 1 -o probe.tsv 2>/dev/null; then
+	timed avx2.log env AK_ATTN_ISA=avx2 $NICE "$bin/attn-topk" "${args[@]}" -o avx2.tsv
+	read -r t_avx2 m_avx2 c_avx2 <<< "$(field avx2.log)"
+fi
 # the floor again after the runs: the load of a shared machine drifts
 read -r rate2 cpurate2 <<< "$(floor_run)"
 
@@ -94,6 +101,7 @@ t1, t2, tat = $t_ours, $t_ours2, $t_at
 c1, c2, cat = $c_ours, $c_ours2, $c_at
 m1, mat = $m_ours, $m_at
 tp, mp = "$t_peer", "$m_peer"
+tavx2 = "$t_avx2"
 best = min(t1, t2)
 print()
 print("attn-topk benchmark: n=$N d=$D H=$H K=$K softmax, threads=$THREADS, block=$BLOCK, $(date -u +%FT%TZ)")
@@ -111,6 +119,8 @@ print(f"{'attn-topk --at $NAT pairs wall, s':44s} {tat:12.2f}")
 print(f"{'--at overhead over the plain pass (wall)':44s} {tat / best - 1:12.1%}   <= 25%")
 print(f"{'--at overhead (CPU-seconds)':44s} {cat / min(c1, c2) - 1:12.1%}")
 print(f"{'--at peak RSS, MiB':44s} {mat:12.0f}")
+if tavx2 != "skipped":
+    print(f"{'AVX2 build (AK_ATTN_ISA=avx2) / floor (wall)':44s} {float(tavx2) / floor:12.2f}   ({tavx2} s)")
 if tp != "skipped":
     tp, mp = float(tp), float(mp)
     print(f"{'peer --torch wall, s':44s} {tp:12.2f}")
