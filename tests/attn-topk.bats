@@ -30,6 +30,17 @@ if "bias" in opts:
 PY
 }
 
+# gen_wide: w_*.npy, small integers and d_k = 4, so scores are exact in
+# float32 and spread over up to ~230: half the rows take the exponential's
+# subnormal-safe path, and chunks have maxima far below their row's.
+gen_wide() {
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(7)
+np.save('w_X.npy', rng.integers(-2, 3, (60, 16)).astype('f4'))
+for m in ('WQ', 'WK'): np.save(f'w_{m}.npy', rng.integers(-1, 2, (16, 16)).astype('f4'))"
+}
+
 # The reference and the checks, shared by the cases below.
 write_check() {
 	cat > check.py <<'PY'
@@ -212,14 +223,7 @@ run_case() {   # run_case NAME H K [flags...]: ours vs dense reference (and peer
 @test "odd blocks and column chunks (AK_ATTN_BLOCK=5, AK_ATTN_CHUNK=7); rows spanning > 87 (exp near underflow)" {
 	need_py pandas
 	gen c 97 32 4
-	# w: small integers and d_k = 4, so scores are exact in float32 and
-	# spread over up to ~230: half the rows take the exponential's
-	# subnormal-safe path, and chunks have maxima far below their row's
-	"$PY" -c "
-import numpy as np
-rng = np.random.default_rng(7)
-np.save('w_X.npy', rng.integers(-2, 3, (60, 16)).astype('f4'))
-for m in ('WQ', 'WK'): np.save(f'w_{m}.npy', rng.integers(-1, 2, (16, 16)).astype('f4'))"
+	gen_wide
 	write_check
 	export AK_ATTN_BLOCK=5 AK_ATTN_CHUNK=7
 	run_case c 4 600
@@ -236,11 +240,7 @@ for m in ('WQ', 'WK'): np.save(f'w_{m}.npy', rng.integers(-1, 2, (16, 16)).astyp
 @test "every instruction-set build (AK_ATTN_ISA=avx512, avx2, base) passes the reference checks" {
 	need_py pandas
 	gen c 97 32 4
-	"$PY" -c "
-import numpy as np
-rng = np.random.default_rng(7)
-np.save('w_X.npy', rng.integers(-2, 3, (60, 16)).astype('f4'))
-for m in ('WQ', 'WK'): np.save(f'w_{m}.npy', rng.integers(-1, 2, (16, 16)).astype('f4'))"
+	gen_wide
 	write_check
 	printf 'from\tto\n1\t2\n90\t3\n5\t96\n40\t40\n' > p.tsv
 	ran=0
