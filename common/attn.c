@@ -575,11 +575,10 @@ static int64_t pick_chunk(int64_t n)
 {
 	/* A block's chunk of scores (256 x 512 floats, 512 KB) stays in L2
 	 * from the product through the exponentials: no pass over memory.
-	 * Chunks of 16 keys or more start on 64-byte boundaries (streaming
-	 * stores need it); smaller ones, for tests, use only scalar code. */
+	 * A multiple of 16 keys, so that every chunk starts on a 64-byte
+	 * boundary (streaming stores need their vector's alignment). */
 	int64_t c = env_size("AK_ATTN_CHUNK", 512);
-	if (c >= 16)
-		c -= c % 16;
+	c = c < 16 ? 16 : c - c % 16;
 	return c < n ? c : n;
 }
 

@@ -220,12 +220,12 @@ run_case() {   # run_case NAME H K [flags...]: ours vs dense reference (and peer
 	run_case p 4 300 bias perhead raw
 }
 
-@test "odd blocks and column chunks (AK_ATTN_BLOCK=5, AK_ATTN_CHUNK=7); rows spanning > 87 (exp near underflow)" {
+@test "odd blocks and small column chunks (AK_ATTN_BLOCK=5, AK_ATTN_CHUNK=16); rows spanning > 87 (exp near underflow)" {
 	need_py pandas
 	gen c 97 32 4
 	gen_wide
 	write_check
-	export AK_ATTN_BLOCK=5 AK_ATTN_CHUNK=7
+	export AK_ATTN_BLOCK=5 AK_ATTN_CHUNK=16
 	run_case c 4 600
 	run_case c 4 600 raw abs
 	run_case c 4 100 perhead nopeer
