@@ -15,9 +15,9 @@ setup() {
 	[ -f "$TOP/man/attnkit.7" ]
 }
 
-@test "man pages: mandoc lint finds no errors" {
+@test "man pages: mandoc lint finds no errors or warnings" {
 	command -v mandoc >/dev/null || skip "mandoc missing"
-	run mandoc -T lint -W error "$TOP"/man/*.[17]
+	run mandoc -T lint -W warning "$TOP"/man/*.[17]
 	assert_success
 }
 
