@@ -52,6 +52,10 @@ $(BINDIR)/%: $(BUILD)/filters/%.o $(LIB)
 
 -include $(OBJS:.o=.d) $(FILTERS:%=$(BUILD)/filters/%.d)
 
+# Keep the filters' objects (make would delete them as intermediates, and
+# recompile every filter's main file on the next make).
+.SECONDARY: $(FILTERS:%=$(BUILD)/filters/%.o)
+
 # The suite runs twice: the optimised build, then AddressSanitizer +
 # UndefinedBehaviorSanitizer. Leak checks are valgrind's job (make valgrind):
 # error paths exit without freeing, which LeakSanitizer would count.
