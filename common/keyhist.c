@@ -14,17 +14,9 @@
 #define STAGE_BYTES (KH_STAGE * sizeof(uint16_t))
 #define SLAB_BYTES ((size_t)1 << 21)
 
-static void *aligned(size_t align, size_t bytes)
-{
-	void *p = NULL;
-	if (posix_memalign(&p, align, bytes) != 0)
-		die("out of memory (rank histogram)");
-	return p;
-}
-
 static kh_reg_t *reg_new(void)
 {
-	kh_reg_t *g = aligned(64, sizeof *g);
+	kh_reg_t *g = xaligned(64, sizeof *g);
 	memset(g, 0, sizeof *g);
 	return g;
 }
@@ -55,7 +47,7 @@ void kh_local_init(kh_local_t *l)
 {
 	/* Aligned to its size, so that writing its last slot ends on a stage
 	 * boundary: every region without a stage takes the slow path. */
-	l->trap = aligned(STAGE_BYTES, STAGE_BYTES);
+	l->trap = xaligned(STAGE_BYTES, STAGE_BYTES);
 	for (uint32_t r = 0; r < KH_NREG; r++)
 		l->cur[r] = l->trap + KH_STAGE - 1;
 	l->active = xmallocarray(KH_NREG, sizeof *l->active);
@@ -69,7 +61,7 @@ static uint16_t *stage_new(kh_local_t *l, int kind, size_t bytes)
 {
 	if (!l->cut[kind] || l->used[kind] == SLAB_BYTES) {
 		l->slab = xrealloc(l->slab, (l->nslab + 1) * sizeof *l->slab);
-		uint16_t *s = aligned(SLAB_BYTES, SLAB_BYTES);
+		uint16_t *s = xaligned(SLAB_BYTES, SLAB_BYTES);
 #ifdef MADV_HUGEPAGE
 		madvise(s, SLAB_BYTES, MADV_HUGEPAGE);
 #endif
