@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hash.h"
 #include "xalloc.h"
 
 struct pairtab {
@@ -12,17 +13,6 @@ struct pairtab {
 	uint32_t *slot;  /* open addressing: id + 1, 0 = empty */
 	uint64_t mask;
 };
-
-/* splitmix64's finaliser: the low bits (used by the mask) depend on all bits. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 pairtab_t *pairtab_new(void)
 {
@@ -48,7 +38,7 @@ static void rehash(pairtab_t *t)
 	uint64_t m = (t->mask + 1) * 2 - 1;
 	uint32_t *slot = xcalloc(m + 1, sizeof *slot);
 	for (uint32_t id = 0; id < t->n; id++) {
-		uint64_t h = mix(t->key[id]) & m;
+		uint64_t h = hash_mix64(t->key[id]) & m;
 		while (slot[h])
 			h = (h + 1) & m;
 		slot[h] = id + 1;
@@ -61,7 +51,7 @@ static void rehash(pairtab_t *t)
 int64_t pairtab_get(const pairtab_t *t, uint32_t from, uint32_t to)
 {
 	uint64_t k = (uint64_t)from << 32 | to;
-	for (uint64_t h = mix(k) & t->mask;; h = (h + 1) & t->mask) {
+	for (uint64_t h = hash_mix64(k) & t->mask;; h = (h + 1) & t->mask) {
 		uint32_t s = t->slot[h];
 		if (!s)
 			return -1;
@@ -73,7 +63,7 @@ int64_t pairtab_get(const pairtab_t *t, uint32_t from, uint32_t to)
 uint32_t pairtab_put(pairtab_t *t, uint32_t from, uint32_t to, int *added)
 {
 	uint64_t k = (uint64_t)from << 32 | to;
-	uint64_t h = mix(k) & t->mask;
+	uint64_t h = hash_mix64(k) & t->mask;
 	for (;; h = (h + 1) & t->mask) {
 		uint32_t s = t->slot[h];
 		if (!s)

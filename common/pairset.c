@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hash.h"
 #include "xalloc.h"
 
 /* The empty slot is the key (UINT32_MAX, UINT32_MAX); that pair is not a
@@ -18,17 +19,6 @@ struct pairset {
 };
 
 static inline uint64_t pack(uint32_t a, uint32_t b) { return (uint64_t)a << 32 | b; }
-
-static inline uint64_t mix(uint64_t x)
-{
-	/* splitmix64 finaliser: every input bit reaches the low bits used by the mask. */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 static void alloc_table(pairset_t *s, uint64_t slots, int with_values)
 {
@@ -76,7 +66,7 @@ static void grow(pairset_t *s)
 	for (uint64_t i = 0; i <= omask; i++) {
 		if (ok[i] == EMPTY)
 			continue;
-		uint64_t h = mix(ok[i]) & s->mask;
+		uint64_t h = hash_mix64(ok[i]) & s->mask;
 		while (s->key[h] != EMPTY)
 			h = (h + 1) & s->mask;
 		s->key[h] = ok[i];
@@ -89,7 +79,7 @@ static void grow(pairset_t *s)
 
 int pairset_add(pairset_t *s, uint32_t a, uint32_t b, int64_t v)
 {
-	uint64_t k = pack(a, b), h = mix(k) & s->mask;
+	uint64_t k = pack(a, b), h = hash_mix64(k) & s->mask;
 	if (k == EMPTY)
 		die("pairset: id pair (%u, %u) is reserved", a, b);
 	for (;;) {
@@ -111,7 +101,7 @@ int pairset_add(pairset_t *s, uint32_t a, uint32_t b, int64_t v)
 
 int pairset_get(const pairset_t *s, uint32_t a, uint32_t b, int64_t *v)
 {
-	uint64_t k = pack(a, b), h = mix(k) & s->mask;
+	uint64_t k = pack(a, b), h = hash_mix64(k) & s->mask;
 	for (;;) {
 		if (s->key[h] == k) {
 			if (v)

@@ -2,12 +2,11 @@
 
 #include <math.h>
 
+#include "hash.h"
+
 uint64_t rng_mix64(uint64_t *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return hash_mix64(*state += 0x9e3779b97f4a7c15ULL);
 }
 
 void rng_seed(rng_t *r, uint64_t seed)
