@@ -28,9 +28,21 @@ endif
 ifeq ($(SAN),1)
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-BLAS_INC  = -I/usr/include/x86_64-linux-gnu/openblas-pthread
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon $(BLAS_INC) -MMD -MP
-LDLIBS    = -Wl,--as-needed -lopenblas -lz -lm -lpthread
+# The real libraries, found through pkg-config (no hard-coded Debian paths):
+# OpenBLAS, libhdf5 (h5ad, 10x h5, loom), XGBoost (boosting), igraph (Leiden).
+# --as-needed keeps each filter's dependencies to what it really calls.
+PKG_CONFIG ?= pkg-config
+PKGS      = openblas hdf5 xgboost igraph
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+ifneq ($(filter-out clean uninstall,$(or $(MAKECMDGOALS),all)),)
+PKG_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(p))))
+ifneq ($(PKG_MISSING),)
+$(error pkg-config does not find $(PKG_MISSING): install the packages in packages.txt)
+endif
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Icommon $(PKG_CFLAGS) -MMD -MP
+LDLIBS    = -Wl,--as-needed $(PKG_LIBS) -lz -lm -lpthread
 
 all: $(BINS)
 
@@ -48,7 +60,7 @@ $(LIB): $(OBJS)
 
 $(BINDIR)/%: $(BUILD)/filters/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 -include $(OBJS:.o=.d) $(FILTERS:%=$(BUILD)/filters/%.d)
 

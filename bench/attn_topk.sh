@@ -24,8 +24,8 @@ THREADS=$(nproc)
 mkdir -p "$WORK"
 cd "$WORK"
 
-cc -O2 -o sgemm_floor "$top/bench/sgemm_floor.c" -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-	-lopenblas -lpthread
+cc -O2 -o sgemm_floor "$top/bench/sgemm_floor.c" $(pkg-config --cflags openblas) \
+	$(pkg-config --libs openblas) -lpthread
 
 if [ ! -f "X_${N}_${D}.npy" ]; then
 	echo "generating inputs n=$N d=$D (seed 0)..." >&2
