@@ -1,6 +1,7 @@
 #include "folds.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "rng.h"
 #include "xalloc.h"
@@ -22,37 +23,153 @@ void folds_random(int64_t n, int k, uint64_t seed, int *fold)
 	free(perm);
 }
 
-static const int64_t *sort_sizes;
-static int by_size_desc(const void *a, const void *b)
+/* NumPy's aheapsort_ (npysort/heapsort.cpp), the introsort fallback. The
+ * arrays are offset by one for heap indexing, as there. */
+static void np_aheapsort(const int64_t *v, int64_t *tosort, int64_t n)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	if (sort_sizes[x] != sort_sizes[y])
-		return sort_sizes[x] > sort_sizes[y] ? -1 : 1;
-	return (x > y) - (x < y);
+	int64_t *a = tosort - 1, i, j, l, tmp;
+	for (l = n >> 1; l > 0; --l) {
+		tmp = a[l];
+		for (i = l, j = l << 1; j <= n;) {
+			if (j < n && v[a[j]] < v[a[j + 1]])
+				j += 1;
+			if (v[tmp] < v[a[j]]) {
+				a[i] = a[j];
+				i = j;
+				j += j;
+			} else {
+				break;
+			}
+		}
+		a[i] = tmp;
+	}
+	for (; n > 1;) {
+		tmp = a[n];
+		a[n] = a[1];
+		n -= 1;
+		for (i = 1, j = 2; j <= n;) {
+			if (j < n && v[a[j]] < v[a[j + 1]])
+				j++;
+			if (v[tmp] < v[a[j]]) {
+				a[i] = a[j];
+				i = j;
+				j += j;
+			} else {
+				break;
+			}
+		}
+		a[i] = tmp;
+	}
 }
 
-int folds_grouped(const int64_t *gsize, int64_t ngroups, int k, int *gfold)
+#define SWAP(a, b) do { int64_t t_ = (a); (a) = (b); (b) = t_; } while (0)
+enum { SMALL_QUICKSORT = 15, QS_STACK = 128 };
+
+/* NumPy's aquicksort_ (npysort/quicksort.cpp, 1.24), statement for
+ * statement: the order of equal keys is whatever its partitioning leaves,
+ * and GroupKFold inherits that order for groups of equal size. */
+void folds_np_argsort(const int64_t *v, int64_t n, int64_t *idx)
 {
-	int64_t nonempty = 0;
-	for (int64_t g = 0; g < ngroups; g++)
-		nonempty += gsize[g] > 0;
-	if (nonempty < k)
+	for (int64_t i = 0; i < n; i++)
+		idx[i] = i;
+	if (n < 2)
+		return;
+	int64_t *pl = idx, *pr = idx + n - 1;
+	int64_t *stack[QS_STACK], **sptr = stack;
+	int depth[QS_STACK], *psdepth = depth;
+	int cdepth = 0;
+	for (uint64_t u = (uint64_t)n; u >>= 1;)
+		cdepth++;
+	cdepth *= 2;
+	for (;;) {
+		if (cdepth < 0) {
+			np_aheapsort(v, pl, pr - pl + 1);
+			goto stack_pop;
+		}
+		while (pr - pl > SMALL_QUICKSORT) {
+			int64_t *pm = pl + ((pr - pl) >> 1), *pi, *pj;
+			if (v[*pm] < v[*pl])
+				SWAP(*pm, *pl);
+			if (v[*pr] < v[*pm])
+				SWAP(*pr, *pm);
+			if (v[*pm] < v[*pl])
+				SWAP(*pm, *pl);
+			int64_t vp = v[*pm];
+			pi = pl;
+			pj = pr - 1;
+			SWAP(*pm, *pj);
+			for (;;) {
+				do
+					++pi;
+				while (v[*pi] < vp);
+				do
+					--pj;
+				while (vp < v[*pj]);
+				if (pi >= pj)
+					break;
+				SWAP(*pi, *pj);
+			}
+			SWAP(*pi, *(pr - 1));
+			/* the larger partition on the stack */
+			if (pi - pl < pr - pi) {
+				*sptr++ = pi + 1;
+				*sptr++ = pr;
+				pr = pi - 1;
+			} else {
+				*sptr++ = pl;
+				*sptr++ = pi - 1;
+				pl = pi + 1;
+			}
+			*psdepth++ = --cdepth;
+		}
+		for (int64_t *pi = pl + 1; pi <= pr; ++pi) {
+			int64_t vi = *pi, vp = v[vi], *pj = pi, *pk = pi - 1;
+			while (pj > pl && vp < v[*pk])
+				*pj-- = *pk--;
+			*pj = vi;
+		}
+stack_pop:
+		if (sptr == stack)
+			break;
+		pr = *(--sptr);
+		pl = *(--sptr);
+		cdepth = *(--psdepth);
+	}
+}
+
+static const strtab_t *sort_names;
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(strtab_str(sort_names, *(const int64_t *)a), strtab_str(sort_names, *(const int64_t *)b));
+}
+
+int folds_grouped(const strtab_t *names, const int64_t *gsize, int64_t ngroups, int k, int *gfold)
+{
+	if (ngroups < k)
 		return -1;
-	int64_t *ord = xmallocarray((size_t)(ngroups ? ngroups : 1), sizeof *ord);
+	size_t ng = (size_t)(ngroups ? ngroups : 1);
+	/* uniq[u] = our id of np.unique's u-th group; size[u] its size */
+	int64_t *uniq = xmallocarray(ng, sizeof *uniq), *size = xmallocarray(ng, sizeof *size);
+	int64_t *ord = xmallocarray(ng, sizeof *ord);
 	for (int64_t g = 0; g < ngroups; g++)
-		ord[g] = g;
-	sort_sizes = gsize;
-	qsort(ord, (size_t)ngroups, sizeof *ord, by_size_desc);
+		uniq[g] = g;
+	sort_names = names;
+	qsort(uniq, (size_t)ngroups, sizeof *uniq, by_name);
+	for (int64_t u = 0; u < ngroups; u++)
+		size[u] = gsize[uniq[u]];
+	folds_np_argsort(size, ngroups, ord);
 	int64_t *load = xcalloc((size_t)k, sizeof *load);
-	for (int64_t i = 0; i < ngroups; i++) {
+	for (int64_t i = ngroups - 1; i >= 0; i--) {
 		int best = 0;
 		for (int f = 1; f < k; f++)
 			if (load[f] < load[best])
 				best = f;
-		gfold[ord[i]] = best;
-		load[best] += gsize[ord[i]];
+		gfold[uniq[ord[i]]] = best;
+		load[best] += size[ord[i]];
 	}
 	free(load);
 	free(ord);
+	free(size);
+	free(uniq);
 	return 0;
 }

@@ -32,7 +32,7 @@ static const char usage[] =
 	"(of the auroc itself for the first set); NA without --bootstrap.\n"
 	"\n"
 	"  --label COL         1/0 or true/false\n"
-	"  --group COL         folds never split a group; the bootstrap resamples groups\n"
+	"  --group COL         GroupKFold folds (as scikit-learn); the bootstrap resamples groups\n"
 	"  --set NAME=COL,...  a feature set (repeatable; the first is the baseline)\n"
 	"  --folds K           number of folds [5]\n"
 	"  --C C               inverse L2 penalty, as scikit-learn's C [1.0]\n"
@@ -160,7 +160,7 @@ static void run(conf_t *c, const char *path)
 	int *gfold = xmallocarray((size_t)(ng ? ng : 1), sizeof *gfold);
 	for (int64_t i = 0; i < n; i++)
 		gsize[gid[i]]++;
-	if (folds_grouped(gsize, ng, c->folds, gfold) != 0)
+	if (folds_grouped(groups, gsize, ng, c->folds, gfold) != 0)
 		die("%s: column '%s' has %lld groups, fewer than %d folds", tsv_name(t), c->group,
 		    (long long)ng, c->folds);
 	if (c->foldsout) {

@@ -29,7 +29,7 @@ static const char usage[] =
 	"  --x COL,...    covariate columns\n"
 	"  --folds K      number of folds, >= 2 [5]\n"
 	"  --seed S       random folds from this seed [1]\n"
-	"  --group COL    folds by group: no group is split across folds\n"
+	"  --group COL    folds by group, scikit-learn's GroupKFold exactly\n"
 	"  -o FILE        write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help     this text\n";
 
@@ -122,7 +122,7 @@ static void run(const conf_t *c, const char *path)
 		for (int64_t i = 0; i < n; i++)
 			if (use[i])
 				gsize[gid[i]]++;
-		if (folds_grouped(gsize, ng, c->folds, gfold) != 0)
+		if (folds_grouped(groups, gsize, ng, c->folds, gfold) != 0)
 			die("%s: column '%s' has %lld groups, fewer than %d folds", tsv_name(t), c->group,
 			    (long long)ng, c->folds);
 		for (int64_t i = 0; i < n; i++)
