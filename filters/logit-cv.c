@@ -186,13 +186,17 @@ static void run(conf_t *c, const char *path)
 			for (int j = 0; j < S->p; j++)
 				xs[i * S->p + j] = X[i * nf + S->feat[j]];
 		for (int f = 0; f < c->folds; f++) {
-			int64_t m = 0, nt = 0;
+			int64_t m = 0, nt = 0, mpos = 0;
 			for (int64_t i = 0; i < n; i++) {
 				if (gfold[gid[i]] == f)
 					test[nt++] = i;
 				else
-					train[m++] = i;
+					mpos += y[train[m++] = i];
 			}
+			/* as scikit-learn refuses it: a one-class fit has no boundary */
+			if (mpos == 0 || mpos == m)
+				die("%s: fold %d: the %lld training rows (the other folds) have a single class",
+				    tsv_name(t), f, (long long)m);
 			logit_t L;
 			logit_fit(xs, y, S->p, train, m, c->C, c->balanced, &L);
 			if (!L.converged)

@@ -70,6 +70,28 @@ MIN_CELLS ?= 30
 FDR       ?= 0.05
 COEXPR_SIGNED ?=
 THREADS   ?= 2
+# ---- protocol (defaults: the paper's rules) ----
+# logit-cv with class weights balanced (1) or not (0)
+BALANCED  ?= 1
+# perturbations with fewer DE genes (among the universe) get no AUROC and
+# enter neither the paired tests nor logit-cv
+MIN_DE    ?= 3
+# reference recovery on the TF endpoint (sources with >= REF_MIN_TARGETS
+# reference targets in the universe x every other universe gene) or on all
+# pairs the edge table scores (all)
+REF_ENDPOINT    ?= tf
+REF_MIN_TARGETS ?= 3
+# covariates of the cross-fitted OLS residualisation (pert-pairs columns:
+# mean_, var_, dropout_, det_ + from|to) and its number of folds
+RESID_COVARS ?= mean_from,var_from,mean_to,var_to,dropout_to
+RESID_FOLDS  ?= 5
+# force the perturbed genes into the universe (1: the paper's RPE1
+# protocol) or pure HVGs (0: its K562 protocol)
+FORCE_PERTURBED ?= 1
+# the pre-declared primary test of each analysis: edge table PRIMARY (default
+# the last EDGES name, else coexpr) against baseline PRIMARY_BASELINE
+PRIMARY          ?=
+PRIMARY_BASELINE ?= variance
 
 ifeq ($(strip $(COUNTS)),)
 $(error COUNTS is empty: give the counts (10x .mtx[.gz] genes x cells, or .npy cells x genes))
@@ -90,6 +112,12 @@ ifneq ($(words $(ENAMES)),$(words $(sort $(ENAMES))))
 $(error EDGES: names must be distinct)
 endif
 EDGE_METHODS := coexpr $(ENAMES)
+PRIMARY_EFF  := $(or $(strip $(PRIMARY)),$(lastword coexpr $(ENAMES)))
+$(if $(filter $(PRIMARY_EFF),$(EDGE_METHODS)),,$(error PRIMARY=$(PRIMARY_EFF) is not an edge table (coexpr $(ENAMES))))
+$(if $(filter $(PRIMARY_BASELINE),variance mean detection),,$(error PRIMARY_BASELINE=$(PRIMARY_BASELINE): one of variance mean detection))
+$(if $(filter tf all,$(REF_ENDPOINT)),,$(error REF_ENDPOINT=$(REF_ENDPOINT): tf or all))
+$(if $(filter 0 1,$(BALANCED)),,$(error BALANCED=$(BALANCED): 0 or 1))
+$(if $(filter 0 1,$(FORCE_PERTURBED)),,$(error FORCE_PERTURBED=$(FORCE_PERTURBED): 0 or 1))
 BASELINES    := variance mean detection
 GENE_FEATS   := mean,variance,detection
 comma := ,
@@ -98,7 +126,9 @@ comma := ,
 SETTINGS := counts=$(COUNTS) genes=$(GENES) cells=$(CELLS) group=$(GROUP) control=$(CONTROL) \
 	edges=$(EDGES) ref=$(REF) refcols=$(REF_COLS) map=$(MAP) mapcols=$(MAP_COLS) hvg=$(HVG) \
 	lfc=$(LFC) alpha=$(ALPHA) test=$(TEST) folds=$(FOLDS) draws=$(DRAWS) seed=$(SEED) \
-	mincells=$(MIN_CELLS) fdr=$(FDR) signed=$(COEXPR_SIGNED)
+	mincells=$(MIN_CELLS) fdr=$(FDR) signed=$(COEXPR_SIGNED) balanced=$(BALANCED) minde=$(MIN_DE) \
+	endpoint=$(REF_ENDPOINT) mintargets=$(REF_MIN_TARGETS) covars=$(RESID_COVARS) rfolds=$(RESID_FOLDS) \
+	force=$(FORCE_PERTURBED) primary=$(PRIMARY_EFF) pbase=$(PRIMARY_BASELINE)
 STAMP := $(OUT)/.settings
 $(shell mkdir -p $(OUT)/edges $(OUT)/reference && { [ -f $(STAMP) ] && [ "$$(cat $(STAMP))" = "$(SETTINGS)" ] || printf '%s\n' "$(SETTINGS)" > $(STAMP); })
 
@@ -117,7 +147,7 @@ $(OUT)/targets.txt: $(CELLS) $(STAMP)
 		| sort -u > $@.tmp && mv $@.tmp $@
 
 $(OUT)/gene_stats.tsv: $(COUNTS) $(GENES) $(CELLS) $(OUT)/targets.txt $(STAMP)
-	gene-stats $(EXPR) --where $(GROUP)=$(CONTROL) --hvg $(HVG) --force $(OUT)/targets.txt -o $@
+	gene-stats $(EXPR) --where $(GROUP)=$(CONTROL) --hvg $(HVG) $(if $(filter 1,$(FORCE_PERTURBED)),--force $(OUT)/targets.txt) -o $@
 
 # universe: HVG + forced genes that vary over the control cells
 $(OUT)/universe.txt: $(OUT)/gene_stats.tsv
@@ -157,7 +187,7 @@ $(OUT)/perturbation_auroc.tsv: $(OUT)/pert_scores.tsv.gz
 		BEGIN { nm = split(M, m, " ") } \
 		NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "perturbation", "method", "gene", "label", "score"; next } \
 		{ for (k = 1; k <= nm; k++) print $$1, m[k], $$2, $$3, $$(c[m[k]]) }' \
-	| auroc --by perturbation,method --score score --label label 2>/dev/null \
+	| auroc --by perturbation,method --score score --label label --min-pos $(MIN_DE) 2>/dev/null \
 	| cut -f1-5 > $@.tmp && mv $@.tmp $@
 
 $(OUT)/method_summary.tsv: $(OUT)/perturbation_auroc.tsv
@@ -174,59 +204,70 @@ $(OUT)/perturbation_auroc_wide.tsv: $(OUT)/perturbation_auroc.tsv
 			for (i = 1; i <= np; i++) { l = p[i] OFS 0.5; for (k = 1; k <= nm; k++) l = l OFS a[p[i], m[k]]; print l } }' \
 		$< > $@.tmp && mv $@.tmp $@
 
+# DE genes (among the universe) of each evaluable perturbation; the powered ones
+$(OUT)/de_counts.tsv: $(OUT)/pert_scores.tsv.gz
+	{ printf 'perturbation\tn_de\n'; gzip -dc $< | awk -F'\t' -v OFS='\t' 'NR > 1 { if (!($$1 in n)) { o[++k] = $$1; n[$$1] = 0 } n[$$1] += $$3 } \
+		END { for (i = 1; i <= k; i++) print o[i], n[o[i]] }'; } > $@.tmp && mv $@.tmp $@
+
+$(OUT)/powered.txt: $(OUT)/de_counts.tsv
+	awk -F'\t' 'NR > 1 && $$2 >= $(MIN_DE) { print $$1 }' $< > $@.tmp && mv $@.tmp $@
+
 # every method vs chance; each edge type vs each baseline; each EDGES vs coexpr
+# (no perturbation with an AUROC: one row per pair with n = 0 and NA)
 PAIRS := $(foreach m,$(EDGE_METHODS) $(BASELINES),$(m):chance) \
 	$(foreach m,$(EDGE_METHODS),$(foreach b,$(BASELINES),$(m):$(b))) \
 	$(foreach m,$(ENAMES),$(m):coexpr)
 $(OUT)/paired.tsv: $(OUT)/perturbation_auroc_wide.tsv
 	first=1; for ab in $(PAIRS); do a=$${ab%%:*} b=$${ab#*:}; \
-		paired-test --a $$a --b $$b $< 2>/dev/null | awk -F'\t' -v OFS='\t' -v a=$$a -v b=$$b -v f=$$first \
+		{ if [ $$(wc -l < $<) -gt 1 ]; then paired-test --a $$a --b $$b $< 2>/dev/null; else \
+			printf 'n\tmean_a\tmean_b\tmean_diff\twilcoxon_stat\twilcoxon_p\tt_stat\tt_p\tcohen_d\n0\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n'; fi; } | awk -F'\t' -v OFS='\t' -v a=$$a -v b=$$b -v f=$$first \
 			'NR == 1 { if (f) print "a", "b", $$0; next } { print a, b, $$0 }'; first=0; \
 	done > $@.tmp && mv $@.tmp $@
 
 # ---- 5. incremental value over gene-level features ----
-FOLDS_EFF = $$(n=$$(awk 'NR > 1' $(OUT)/perturbation_auroc_wide.tsv | wc -l); [ $$n -lt $(FOLDS) ] && echo $$n || echo $(FOLDS))
-$(OUT)/incremental.tsv: $(OUT)/pert_scores.tsv.gz $(OUT)/perturbation_auroc_wide.tsv
-	k=$(FOLDS_EFF); \
-	{ logit-cv --label label --group perturbation --set gene=$(GENE_FEATS) \
-		$(foreach m,$(EDGE_METHODS),--set gene+$(m)=$(GENE_FEATS),$(m)) \
-		--folds $$k --bootstrap $(DRAWS) --seed $(SEED) --boot-p $< \
-		| awk -F'\t' -v OFS='\t' 'NR == 1 { print "baseline", $$0; next } { print "gene", $$0 }'; \
-	  if [ -n "$(ENAMES)" ]; then logit-cv --label label --group perturbation --set gene+coexpr=$(GENE_FEATS),coexpr \
-		$(foreach m,$(ENAMES),--set gene+coexpr+$(m)=$(GENE_FEATS),coexpr,$(m)) \
-		--folds $$k --bootstrap $(DRAWS) --seed $(SEED) --boot-p $< \
-		| awk -F'\t' -v OFS='\t' 'NR > 1 { print "gene+coexpr", $$0 }'; fi; \
-	} > $@.tmp && mv $@.tmp $@
+# incremental_rows.tsv: the rows logit-cv fits, with each row's fold
+$(OUT)/incremental.tsv: $(OUT)/pert_scores.tsv.gz $(OUT)/powered.txt
+	$(LIB)/pert-incremental $< $(OUT)/powered.txt $(OUT)/incremental_rows.tsv $(FOLDS) $(DRAWS) $(SEED) \
+		$(BALANCED) $(ENAMES) > $@.tmp && mv $@.tmp $@
 
 # ---- 6. reference recovery ----
 $(OUT)/reference/ref.tsv: $(REF) $(OUT)/universe.txt $(if $(MAP),$(MAP)) $(STAMP)
 	$(LIB)/ref-universe $(REF) $(REF_COLS) $(OUT)/universe.txt $(MAP) $(if $(MAP),$(MAP_COLS)) > $@.tmp && mv $@.tmp $@
 
-$(OUT)/reference/%.pairs.tsv.gz: $(OUT)/edges/%.tsv.gz $(OUT)/gene_stats.tsv $(OUT)/reference/ref.tsv
-	$(LIB)/pair-covars $(OUT)/gene_stats.tsv $(OUT)/reference/ref.tsv $< \
-	| residualize --y value --x mean_from,var_from,det_from,mean_to,var_to,det_to --folds $(FOLDS) --seed $(SEED) 2>/dev/null \
-	| gzip -1 > $@.tmp && mv $@.tmp $@
+# the reference edges the tests score (TF endpoint or all)
+$(OUT)/reference/endpoint.tsv: $(OUT)/reference/ref.tsv $(STAMP)
+	$(LIB)/pert-reference $< $(REF_ENDPOINT) $(REF_MIN_TARGETS) > $@.tmp && mv $@.tmp $@
 
-# method n_pairs n_ref auroc_raw auroc_res retained, then the curveball null
-# of the raw and of the residual score (null_mean null_sd z p, each)
-$(OUT)/reference/%.tsv: $(OUT)/reference/%.pairs.tsv.gz $(OUT)/reference/ref.tsv $(OUT)/universe.txt
-	set -- $$(auroc --score value --label in_ref --min-pos 1 --min-neg 1 $< 2>/dev/null | awk -F'\t' 'NR == 2 { print $$1, $$2, $$3 }') \
-	       $$(auroc --score residual --label in_ref --min-pos 1 --min-neg 1 $< 2>/dev/null | awk -F'\t' 'NR == 2 { print $$3 }'); \
-	npos=$$1 nneg=$$2 raw=$$3 res=$$4; \
-	nul() { edge-null --score $$1 --ref $(OUT)/reference/ref.tsv --ref-cols from,to --universe $(OUT)/universe.txt \
-		--method curveball --draws $(DRAWS) --seed $(SEED) $< 2>/dev/null | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; next } \
-		{ print $$(c["null_mean"]), $$(c["null_sd"]), $$(c["z"]), $$(c["p"]) }'; }; \
-	if [ $$npos -gt 0 ] && [ $$nneg -gt 0 ]; then a=$$(nul value); b=$$(nul residual); else a="NA NA NA NA" b="NA NA NA NA"; fi; \
-	{ printf 'method\tn_pairs\tn_ref\tauroc_raw\tauroc_res\tretained\tnull_mean\tnull_sd\tz\tp\tnull_mean_res\tnull_sd_res\tz_res\tp_res\n'; \
-	  echo "$* $$((npos + nneg)) $$npos $$raw $$res $$a $$b" | awk -v OFS='\t' '{ r = ($$4 == "NA" || $$5 == "NA" || $$4 == 0.5) ? "NA" : sprintf("%.17g", ($$5 - 0.5) / ($$4 - 0.5)); \
-		print $$1, $$2, $$3, $$4, $$5, r, $$6, $$7, $$8, $$9, $$10, $$11, $$12, $$13 }'; } > $@.tmp && mv $@.tmp $@
+# endpoint pairs with covariates, cross-fitted residual and fold (residual NA
+# when too few complete pairs to cross-fit)
+$(OUT)/reference/%.pairs.tsv.gz: $(OUT)/edges/%.tsv.gz $(OUT)/gene_stats.tsv $(OUT)/reference/endpoint.tsv $(OUT)/universe.txt
+	$(LIB)/pert-pairs $(OUT)/gene_stats.tsv $(OUT)/reference/endpoint.tsv $(OUT)/universe.txt $(REF_ENDPOINT) $< > $@.in.tsv
+	if ! residualize --y value --x $(RESID_COVARS) --folds $(RESID_FOLDS) --seed $(SEED) $@.in.tsv 2>$@.err | gzip -1 > $@.tmp; then \
+		grep -q 'fewer than\|header only' $@.err || { cat $@.err >&2; exit 1; }; \
+		awk -F'\t' -v OFS='\t' 'NR == 1 { print $$0, "fitted", "residual", "fold"; next } { print $$0, "NA", "NA", "NA" }' $@.in.tsv | gzip -1 > $@.tmp; fi
+	rm -f $@.in.tsv $@.err; mv $@.tmp $@
+
+# method n_sources n_ref n_pairs n_scored n_pos auroc_raw auroc_res retained,
+# the curveball null of the raw and of the residual score (null_mean null_sd
+# z p, each), note
+$(OUT)/reference/%.tsv: $(OUT)/reference/%.pairs.tsv.gz $(OUT)/reference/endpoint.tsv $(OUT)/universe.txt
+	$(LIB)/pert-refstats $* $< $(OUT)/reference/endpoint.tsv $(OUT)/universe.txt $(DRAWS) $(SEED) > $@.tmp && mv $@.tmp $@
+
+# kept: they hold every endpoint pair's residual and fold
+.SECONDARY: $(foreach m,$(EDGE_METHODS),$(OUT)/reference/$(m).pairs.tsv.gz)
 
 $(OUT)/reference.tsv: $(foreach m,$(EDGE_METHODS),$(OUT)/reference/$(m).tsv)
 	$(LIB)/cat-tsv $^ > $@.tmp && mv $@.tmp $@
 
-# ---- 7. registry, BH over all of it ----
+# ---- 7. registry (BH three ways), power, verdict ----
 $(OUT)/registry.tsv: $(OUT)/paired.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv
-	$(LIB)/pert-registry $(OUT) | bh-fdr --p p --alpha $(FDR) -o $@
+	$(LIB)/pert-registry $(OUT) $(PRIMARY_EFF) $(PRIMARY_BASELINE) $(MIN_DE) $(FDR) | $(LIB)/pert-bh $(FDR) > $@.tmp && mv $@.tmp $@
+
+$(OUT)/power.tsv: $(OUT)/reference.tsv $(OUT)/powered.txt $(OUT)/de_counts.tsv $(OUT)/evaluable.txt
+	$(LIB)/pert-power $(OUT) $(MIN_DE) $(REF_ENDPOINT) $(REF_MIN_TARGETS) $(EDGE_METHODS) > $@.tmp && mv $@.tmp $@
+
+$(OUT)/verdict.tsv: $(OUT)/registry.tsv
+	$(LIB)/pert-verdict $< $(FDR) $(PRIMARY_EFF) $(PRIMARY_BASELINE) > $@.tmp && mv $@.tmp $@
 
 # ---- figures ----
 $(OUT)/fig_pert_auroc.png: $(OUT)/perturbation_auroc.tsv
@@ -242,7 +283,8 @@ $(OUT)/layer_profile.tsv: $(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT
 		awk -F'\t' -v m=$$m -v i=$$i -v OFS='\t' \
 			'FILENAME == ARGV[1] && $$1 == m { print i, m, "mean perturbation AUROC", $$3 } \
 			 FILENAME == ARGV[2] && $$1 == "gene" && $$2 == "gene+" m { print i, m, "logit-cv AUROC, gene-level + edge", $$3 } \
-			 FILENAME == ARGV[3] && $$1 == m { print i, m, "reference AUROC (raw)", $$4; print i, m, "reference AUROC (residual)", $$5 }' \
+			 FILENAME == ARGV[3] && FNR == 1 { for (k = 1; k <= NF; k++) rc[$$k] = k } \
+			 FILENAME == ARGV[3] && $$1 == m { print i, m, "reference AUROC (raw)", $$(rc["auroc_raw"]); print i, m, "reference AUROC (residual)", $$(rc["auroc_res"]) }' \
 			$(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv; i=$$((i + 1)); done; } > $@.tmp && mv $@.tmp $@
 
 $(OUT)/fig_layers.png: $(OUT)/layer_profile.tsv
@@ -252,5 +294,5 @@ $(OUT)/fig_layers.png: $(OUT)/layer_profile.tsv
 
 FIGS := $(OUT)/fig_pert_auroc.png $(OUT)/fig_delta.png $(if $(word 2,$(ENAMES)),$(OUT)/fig_layers.png)
 
-$(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS)
+$(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS)
 	$(LIB)/report-perturbation "$(OUT)" "$(ENAMES)" "$(FDR)" "$(SETTINGS)" > $@.tmp && mv $@.tmp $@
