@@ -255,3 +255,75 @@ PY
 		REF=s/grn.tsv REF_COLS=from,to "EDGES=real=s/edges_real.tsv conf=s/edges_confounded.tsv" DRAWS=40 OUT=out BALANCED=0
 	assert_output --partial "pert-incremental"
 }
+
+# run the small screen with extra settings into OUT=$1, to the report
+deg_run() {
+	local o=$1
+	shift
+	make -s -f "$TOP/pipelines/perturbation.mk" AK_BIN="$BIN" COUNTS=s/counts.mtx GENES=s/genes.txt \
+		REF_COLS=from,to DRAWS=20 FOLDS=3 OUT="$o" "$@" > "$o.log" 2>&1 || { cat "$o.log"; return 1; }
+	[ -s "$o/report.html" ] && [ -s "$o/verdict.tsv" ] && [ -s "$o/power.tsv" ]
+}
+verdict_of() { awk -F'\t' -v c="$2" '$1 == c { print $3 }' "$1/verdict.tsv"; }
+
+@test "perturbation: degenerate screens run to a report with NA rows and reasons (one source, no edge in the universe, no DE, one perturbation, missing pairs)" {
+	command -v datamash >/dev/null || skip "datamash missing"
+	command -v gnuplot >/dev/null || skip "gnuplot missing"
+	ak ps-sim --out s --genes 50 --tfs 3 --targets 6 --cells 40 --control 100 --seed 5
+	E="EDGES=real=s/edges_real.tsv"
+	# a reference with one source: the curveball null cannot be drawn
+	awk -F'\t' 'NR == 1 || $1 == "TF01"' s/grn.tsv > one.tsv
+	deg_run one CELLS=s/cells.tsv REF=one.tsv "$E"
+	run awk -F'\t' '$4 == "curveball_null_residual" && $5 == "NA" && $6 == "NA" && $11 ~ /at least two sources/' one/registry.tsv
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(verdict_of one c)" = NA ]
+	grep -q 'curveball needs at least two sources' one/verdict.tsv
+	grep -q '^endpoint_sources	1	.*needs at least 2' one/power.tsv
+	# ids that match nothing: no edge in the universe, said with the hint
+	awk -F'\t' -v OFS='\t' 'NR > 1 { $1 = "ENSG_" $1; $2 = "ENSG_" $2 } { print }' s/grn.tsv > ens.tsv
+	deg_run none CELLS=s/cells.tsv REF=ens.tsv "$E"
+	grep -q '^reference_genes_universe	0	0 of [0-9]* universe genes .*Ensembl ids vs symbols? see MAP' none/power.tsv
+	run awk -F'\t' '$1 == "reference_recovery" && $6 == "NA" && $11 ~ /no reference edge/' none/registry.tsv
+	[ "${#lines[@]}" -eq 6 ]
+	[ "$(verdict_of none c)" = NA ]
+	grep -q 'Ensembl ids vs symbols' none/report.html
+	# no perturbation with enough DE genes: (a) and (b) NA, (c) still computed
+	deg_run node CELLS=s/cells.tsv REF=s/grn.tsv "$E" MIN_DE=1000
+	[ "$(verdict_of node a)" = NA ] && [ "$(verdict_of node b)" = NA ]
+	[ "$(verdict_of node c)" != NA ]
+	grep -q '^perturbations_min_de	0	' node/power.tsv
+	run awk -F'\t' '$1 == "incremental_value" && $6 == "NA" && $11 ~ /0 perturbations with enough DE genes/' node/registry.tsv
+	[ "${#lines[@]}" -eq 3 ]
+	# one perturbation: a paired test of one pair (p = 1), no cross-validation
+	awk -F'\t' -v OFS='\t' 'NR > 1 && $2 != "non-targeting" && $2 != "TF02" { $2 = "not-a-gene" } { print }' s/cells.tsv > c1.tsv
+	deg_run p1 CELLS=c1.tsv REF=s/grn.tsv "$E"
+	[ "$(verdict_of p1 b)" = NA ]
+	grep -q 'cross-validation by perturbation needs at least 2' p1/incremental.tsv
+	[ "$(awk -F'\t' '$1 == "perturbation_auroc" && $8 != 1' p1/registry.tsv | wc -l)" -eq 0 ]
+	[ "$(verdict_of p1 a)" = fail ]
+	grep -q 'underpowered: 1 perturbations' p1/verdict.tsv
+	# an edge table that lacks pairs: counted and said loudly
+	awk 'NR == 1 || NR % 3' s/edges_real.tsv > holes.tsv
+	deg_run holes CELLS=s/cells.tsv REF=s/grn.tsv EDGES=holes=holes.tsv
+	run awk -F'\t' '$1 == "missing_pairs_holes" && $2 > 0 && $3 ~ /^WARNING: the edge table holes lacks/' holes/power.tsv
+	[ "${#lines[@]}" -eq 1 ]
+	grep -q '<b>WARNING: the edge table holes lacks' holes/report.html
+	grep -q 'rows lack an edge score and are left out' holes/incremental.tsv
+}
+
+@test "perturbation: a training fold with a single class gives NA rows with logit-cv's reason (pert-incremental)" {
+	# three perturbations; only P1 has DE genes, so the fold without P1 trains on one class
+	{ printf 'perturbation\tgene\tlabel\tmean\tvariance\tdetection\tcoexpr\n'
+	  for p in P1 P2 P3; do for g in 1 2 3 4 5 6; do
+		printf '%s\tG%s\t%s\t%s\t%s\t0.%s\t0.%s\n' $p $g $([ $p = P1 ] && [ $g -le 3 ] && echo 1 || echo 0) $g $((g * 2)) $g $((g + 1))
+	  done; done; } > sc.tsv
+	printf 'P1\nP2\nP3\n' > pw.txt
+	run "$TOP/pipelines/lib/pert-incremental" sc.tsv pw.txt rows.tsv 3 10 1 1
+	assert_success
+	assert_output --partial "have a single class"
+	[ "$(awk -F'\t' 'NR > 1 && $3 == "NA"' <<< "$output" | wc -l)" -eq 2 ]
+	[ "$(head -1 rows.tsv | tr '\t' ' ')" = "perturbation gene label mean variance detection coexpr fold" ]
+	[ "$(awk 'NR > 1' rows.tsv | wc -l)" -eq 18 ]
+	run ak logit-cv --label label --group perturbation --set a=mean --folds 3 sc.tsv
+	assert_data_error "sc.tsv: fold 2: the 12 training rows (the other folds) have a single class"
+}
