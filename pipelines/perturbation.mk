@@ -13,24 +13,32 @@
 #    COEXPR_SIGNED=1); every EDGES table (from to value) restricted to the
 #    universe.
 # 4. Perturbation-first AUROC: for each perturbation whose name is a universe
-#    gene, every edge type scores target -> every other gene against the DE
-#    labels; the gene-level baselines (variance, mean, detection = 1 - dropout)
-#    rank genes the same way for every perturbation. Paired tests over
-#    perturbations.
-# 5. Incremental value: logit-cv, gene-level features vs + each edge type
-#    (and + coexpr vs + coexpr + each EDGES), folds and bootstrap by
-#    perturbation.
-# 6. Reference recovery: AUROC of each edge type against REF over the
-#    universe's pairs, raw and after cross-fitted residualisation on both
-#    genes' expression covariates (retained fraction), each against a
-#    degree-preserving (curveball) null.
-# 7. registry.tsv: every test as one row, BH over the whole registry; figures
-#    and report.html.
+#    gene and that has >= MIN_DE DE genes, every edge type scores target ->
+#    every other gene against the DE labels; the gene-level baselines
+#    (variance, mean, detection = 1 - dropout) rank genes the same way for
+#    every perturbation. Paired tests over perturbations.
+# 5. Incremental value: logit-cv (BALANCED class weights), gene-level
+#    features vs + each edge type (and + coexpr vs + coexpr + each EDGES),
+#    GroupKFold and bootstrap by perturbation, over the perturbations with
+#    >= MIN_DE DE genes; incremental_rows.tsv holds the rows and their folds.
+# 6. Reference recovery on REF_ENDPOINT (tf: sources with >= REF_MIN_TARGETS
+#    targets in the universe x every other gene): AUROC raw and after
+#    cross-fitted residualisation on RESID_COVARS (retained share), each
+#    against a degree-preserving (curveball) null.
+# 7. registry.tsv: every test as one row (family, kind, primary, note; q over
+#    the confirmatory tests, q_all over all, q_primary over the primaries);
+#    verdict.tsv: the paper's criteria (a)-(d); power.tsv; figures and
+#    report.html, which opens with the verdict. A test the data cannot
+#    support is an NA row with the reason, never a failed run.
 #
 # Outputs in OUT: perturbation_auroc.tsv (perturbation method n_pos n_neg
-# auroc; NA below 3 DE genes), method_summary.tsv, paired.tsv,
-# incremental.tsv, reference.tsv, registry.tsv (analysis hypothesis test
-# statistic p effect n q significant), fig_*.png/svg, report.html.
+# auroc; NA below MIN_DE DE genes), method_summary.tsv, paired.tsv,
+# incremental.tsv, incremental_rows.tsv, reference.tsv,
+# reference/NAME.pairs.tsv.gz, registry.tsv (analysis family hypothesis test
+# statistic p effect n kind primary note q q_all q_primary significant),
+# verdict.tsv (criterion claim result reason evidence), power.tsv (quantity
+# value note), fig_*.png/svg, report.html. See attnkit(7) for the protocol
+# variables.
 # Edge tables should score every pair of the universe (attn-topk --top
 # n(n-1)): a pair a table lacks scores NA, is left out of that table's
 # AUROCs, and drops the row from logit-cv for every feature set.
