@@ -124,7 +124,7 @@ PY
 	gen
 	for s in perturbation gene joint; do
 		ak logit-cv --label y --group pert --group2 gene --split $s --set base=c --set abc=a,b,c \
-			--recall-k 10 --long --bootstrap 50 --pred-out p_$s.tsv d.tsv > o_$s.tsv
+			--recall-k 10 --long --bootstrap 50 --pred-out p_$s.tsv --folds-out f_$s.tsv d.tsv > o_$s.tsv
 	done
 	run "$PY" - <<'PY'
 import warnings
@@ -152,6 +152,13 @@ for split in ["perturbation", "gene", "joint"]:
     if split != "perturbation":
         assert (u.assign(f=fold).groupby("gene").f.nunique() == 1).all()
     if split == "joint":
+        # kept = the rows whose perturbation and gene share a fold, tested there
+        f = pd.read_csv("f_joint.tsv", sep="\t")
+        pf = f[f.column == "pert"].set_index("group").fold
+        gf = f[f.column == "gene"].set_index("group").fold
+        keep = (d.pert.map(pf) == d.gene.map(gf)).to_numpy()
+        assert np.array_equal(np.flatnonzero(keep), rows)
+        assert np.array_equal(d.pert.map(pf).to_numpy()[rows], fold)
         assert len(u) < len(d) and (o.n_dropped == len(d) - len(u)).all(), (len(u), o.n_dropped[0])
         assert (o.n_rows == len(u)).all()
     else:
