@@ -54,7 +54,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import roc_auc_score, average_precision_score
 warnings.simplefilter("ignore")
-model, data, folds, out = sys.argv[1:5]
+model, data, folds = sys.argv[1:4]
 d = pd.read_csv(data, sep="\t")
 fold = d.pert.map(pd.read_csv(folds, sep="\t").set_index("group").fold).to_numpy()
 sets = {"base": ["expr", "deg", "var", "cox"], "full": ["expr", "deg", "var", "cox", "edge"]}
@@ -85,7 +85,7 @@ for _ in range(200):
 lo, hi = np.quantile(deltas, [0.025, 0.975])
 pd.DataFrame({"set": list(sets), "auroc": [roc_auc_score(y, pred[s]) for s in sets],
               "auprc": [average_precision_score(y, pred[s]) for s in sets],
-              "ci_lo": [np.nan, lo], "ci_hi": [np.nan, hi]}).to_csv(out, sep="\t", index=False)
+              "ci_lo": [np.nan, lo], "ci_hi": [np.nan, hi]}).to_csv(sys.stdout, sep="\t", index=False)
 PY
 
 opts=(--label label --group pert --set base=expr,deg,var,cox --set full=expr,deg,var,cox,edge
@@ -99,6 +99,6 @@ tm() { # name, command...
 tm logit "$bin/logit-cv" "${opts[@]}" "$data"
 tm gbdt "$bin/logit-cv" "${opts[@]}" --model gbdt "$data"
 tm gbdt_exact "$bin/logit-cv" "${opts[@]}" --model gbdt --gbdt-method exact "$data"
-tm sklearn "$PY" ref_cv.py logit "$data" folds.tsv out_sklearn.tsv
-tm xgboost "$PY" ref_cv.py gbdt "$data" folds.tsv out_xgboost.tsv
+tm sklearn "$PY" ref_cv.py logit "$data" folds.tsv
+tm xgboost "$PY" ref_cv.py gbdt "$data" folds.tsv
 for m in logit gbdt sklearn xgboost; do echo "-- $m"; cat "out_$m.tsv"; done
