@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvbench.h"
 #include "err.h"
 #include "folds.h"
+#include "gbdt.h"
 #include "logit.h"
 #include "opt.h"
 #include "out.h"
@@ -25,6 +27,8 @@ static const char usage[] =
 	"usage: logit-cv --label COL --group COL --set NAME=COL,... [--set ...] [--folds K]\n"
 	"                [--C C] [--balanced] [--bootstrap B] [--seed S] [--folds-out FILE]\n"
 	"                [--boot-p] [-v] [-o OUT] [FILE]\n"
+	"       logit-cv ... [--model logit|gbdt] [--gbdt-* ...] [--split perturbation|gene|joint]\n"
+	"                [--group2 COL] [--recall-k K] [--long] [--pred-out FILE]\n"
 	"\n"
 	"One output row per set: set auroc auprc delta_auroc ci_lo ci_hi. Predictions are\n"
 	"out of fold (GroupKFold by --group: no group split); delta_auroc = auroc - auroc\n"
@@ -43,11 +47,20 @@ static const char usage[] =
 	"  --folds-out FILE    write the group -> fold assignment (group, fold)\n"
 	"  --boot-p            add column boot_p: (1 + #{bootstrap delta <= 0}) / (1 + B)\n"
 	"  -v                  per-fold AUROC of every set on stderr\n"
+	"  --model M           logit (L2 logistic) or gbdt (XGBoost) [logit]\n"
+	MODEL_USAGE
+	"  --split S           perturbation (GroupKFold by --group), gene (by --group2) or\n"
+	"                      joint (tests P_k x G_k, trains outside both) [perturbation]\n"
+	"  --group2 COL        the gene column of --split gene|joint\n"
+	"  --recall-k K        k of recall_at_k [50]\n"
+	"  --long              one row per metric and set: split model metric set value\n"
+	"                      delta ci_lo ci_hi boot_p n_rows n_dropped\n"
+	"  --pred-out FILE     out-of-fold predictions: row group fold SET...\n"
 	"  -o FILE             write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help          this text\n";
 
 enum { OPT_LABEL = 256, OPT_GROUP, OPT_SET, OPT_FOLDS, OPT_C, OPT_BAL, OPT_BOOT, OPT_SEED,
-       OPT_LEVEL, OPT_FOLDSOUT, OPT_BOOTP };
+       OPT_LEVEL, OPT_FOLDSOUT, OPT_BOOTP, OPT_SPLIT, OPT_GROUP2, OPT_RECALLK, OPT_LONG, OPT_PREDOUT };
 
 static const struct option longopts[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
@@ -61,6 +74,12 @@ static const struct option longopts[] = {
 	{ "ci-level", required_argument, NULL, OPT_LEVEL },
 	{ "folds-out", required_argument, NULL, OPT_FOLDSOUT },
 	{ "boot-p", no_argument, NULL, OPT_BOOTP },
+	MODEL_LONGOPTS,
+	{ "split", required_argument, NULL, OPT_SPLIT },
+	{ "group2", required_argument, NULL, OPT_GROUP2 },
+	{ "recall-k", required_argument, NULL, OPT_RECALLK },
+	{ "long", no_argument, NULL, OPT_LONG },
+	{ "pred-out", required_argument, NULL, OPT_PREDOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
@@ -84,6 +103,8 @@ typedef struct conf {
 	double C, level;
 	int64_t boot;
 	uint64_t seed;
+	cvbench_t bench; /* the model, split and metric options; used = 1: hand over */
+	int bench_used;
 } conf_t;
 
 static int cmp_double(const void *a, const void *b)
@@ -335,13 +356,52 @@ static void run(conf_t *c, const char *path)
 	tsv_close(t);
 }
 
+/* The model, split and metric options live in common/cvbench.c: hand the
+ * rest of the configuration over. */
+static void run_bench(conf_t *c, const char *path)
+{
+	cvbench_t *b = &c->bench;
+	char *name[MAX_SETS];
+	const char *cols[MAX_SETS];
+	for (int s = 0; s < c->nset; s++) {
+		name[s] = c->set[s].name;
+		cols[s] = c->set[s].cols;
+	}
+	b->label = c->label;
+	b->group = c->group;
+	b->out = c->out;
+	b->foldsout = c->foldsout;
+	b->nset = c->nset;
+	b->name = name;
+	b->cols = cols;
+	b->folds = c->folds;
+	b->balanced = c->balanced;
+	b->verbose = c->verbose;
+	b->bootp = c->bootp;
+	b->C = c->C;
+	b->level = c->level;
+	b->boot = c->boot;
+	b->seed = c->seed;
+	cvbench_run(b, path);
+}
+
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
-	conf_t c = { .folds = 5, .C = 1.0, .level = 0.95, .seed = 1 };
+	conf_t c = { .folds = 5, .C = 1.0, .level = 0.95, .seed = 1, .bench.recall_k = 50 };
+	model_opt_init(&c.bench.model, "logit");
 	int ch;
 	while ((ch = getopt_long(argc, argv, "vo:h", longopts, NULL)) != -1) {
+		if (model_opt_parse(&c.bench.model, ch, optarg)) {
+			c.bench_used = 1;
+			continue;
+		}
 		switch (ch) {
+		case OPT_SPLIT: c.bench.split = cvbench_split(optarg); c.bench_used = 1; break;
+		case OPT_GROUP2: c.bench.group2 = optarg; c.bench_used = 1; break;
+		case OPT_RECALLK: c.bench.recall_k = opt_int(optarg, "--recall-k", 1, INT64_MAX); c.bench_used = 1; break;
+		case OPT_LONG: c.bench.longout = 1; c.bench_used = 1; break;
+		case OPT_PREDOUT: c.bench.predout = optarg; c.bench_used = 1; break;
 		case OPT_LABEL: c.label = optarg; break;
 		case OPT_GROUP: c.group = optarg; break;
 		case OPT_SET: {
@@ -384,7 +444,10 @@ int main(int argc, char **argv)
 		die_usage("--label, --group and at least one --set are required");
 	if (argc - optind > 1)
 		die_usage("at most one input FILE");
-	run(&c, optind < argc ? argv[optind] : "-");
+	if (c.bench_used)
+		run_bench(&c, optind < argc ? argv[optind] : "-");
+	else
+		run(&c, optind < argc ? argv[optind] : "-");
 	for (int s = 0; s < c.nset; s++)
 		free(c.set[s].name);
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "folds.h"
+#include "gbdt.h"
 #include "linfit.h"
 #include "opt.h"
 #include "out.h"
@@ -18,7 +19,8 @@
 #include "xalloc.h"
 
 static const char usage[] =
-	"usage: residualize --y COL --x COL,... [--folds K] [--seed S | --group COL] [-o OUT] [FILE]\n"
+	"usage: residualize --y COL --x COL,... [--folds K] [--seed S | --group COL]\n"
+	"                   [--model ols|gbdt] [--gbdt-* ...] [-o OUT] [FILE]\n"
 	"\n"
 	"Appends fitted, residual (y - fitted) and fold to every row, in input order. The\n"
 	"rows of each fold are predicted by OLS (intercept + covariates standardised on\n"
@@ -30,6 +32,8 @@ static const char usage[] =
 	"  --folds K      number of folds, >= 2 [5]\n"
 	"  --seed S       random folds from this seed [1]\n"
 	"  --group COL    folds by group, scikit-learn's GroupKFold exactly\n"
+	"  --model M      ols, or gbdt (XGBoost, reg:squarederror on the raw covariates) [ols]\n"
+	MODEL_USAGE
 	"  -o FILE        write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help     this text\n";
 
@@ -41,6 +45,7 @@ static const struct option longopts[] = {
 	{ "folds", required_argument, NULL, OPT_FOLDS },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "group", required_argument, NULL, OPT_GROUP },
+	MODEL_LONGOPTS,
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -50,6 +55,7 @@ typedef struct conf {
 	const char *y, *x, *group, *out;
 	int folds, seeded;
 	uint64_t seed;
+	model_opt_t model;
 } conf_t;
 
 static double finite_or_na(const tsv_t *t, int col, int *na)
@@ -145,6 +151,9 @@ static void run(const conf_t *c, const char *path)
 	/* The per-fold notes go to stderr only once the output is safely closed,
 	 * so that a failed write (full disk) ends with its one error line alone. */
 	char (*note)[160] = xmallocarray((size_t)c->folds, sizeof *note);
+	int linear = c->model.kind == MODEL_LINEAR;
+	if (!linear)
+		gbdt_cv(x, p, y, 0, fold, n, c->folds, GBDT_REGRESSION, &c->model.g, fitted);
 	for (int f = 0; f < c->folds; f++) {
 		int64_t m = 0, ntest = 0;
 		for (int64_t k = 0; k < nuse; k++) {
@@ -153,14 +162,16 @@ static void run(const conf_t *c, const char *path)
 			else
 				ntest++;
 		}
-		linfit_t lf;
-		linfit_ols(x, y, p, train, m, &lf);
+		linfit_t lf = { 0 };
+		if (linear)
+			linfit_ols(x, y, p, train, m, &lf);
 		double sy = 0, ss_res = 0, ss_tot = 0;
 		for (int64_t k = 0; k < nuse; k++) {
 			int64_t i = urow[k];
 			if (fold[i] != f)
 				continue;
-			fitted[i] = linfit_predict(&lf, x + i * p);
+			if (linear)
+				fitted[i] = linfit_predict(&lf, x + i * p);
 			sy += y[i];
 		}
 		double my = ntest ? sy / (double)ntest : NAN;
@@ -174,8 +185,9 @@ static void run(const conf_t *c, const char *path)
 		snprintf(note[f], sizeof note[f],
 			 "fold %d: %lld training rows, %lld held out, held-out R^2 %.4f%s", f, (long long)m,
 			 (long long)ntest, 1 - ss_res / ss_tot,
-			 lf.rank < p + 1 ? " (collinear covariates: minimum-norm fit)" : "");
-		linfit_free(&lf);
+			 linear && lf.rank < p + 1 ? " (collinear covariates: minimum-norm fit)" : "");
+		if (linear)
+			linfit_free(&lf);
 	}
 
 	wr_t *w = wr_open(c->out, 0);
@@ -217,8 +229,11 @@ int main(int argc, char **argv)
 {
 	err_init(argv[0]);
 	conf_t c = { .folds = 5, .seed = 1 };
+	model_opt_init(&c.model, "ols");
 	int ch;
 	while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		if (model_opt_parse(&c.model, ch, optarg))
+			continue;
 		switch (ch) {
 		case OPT_Y: c.y = optarg; break;
 		case OPT_X: c.x = optarg; break;
