@@ -7,46 +7,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "colspec.h"
 #include "err.h"
 #include "opt.h"
 #include "out.h"
 #include "pairset.h"
 #include "rank.h"
+#include "refnet.h"
 #include "stats.h"
 #include "strtab.h"
 #include "tsv.h"
 #include "xalloc.h"
 
 static const char usage[] =
-	"usage: edge-eval --truth REF [--truth-cols A,B] [--no-header] [--undirected]\n"
-	"                 [--score COL] [--abs] [--top K] [--per-source K]\n"
-	"                 [--label NAME=VALUE]... [-o OUT] [PAIRS]\n"
+	"usage: edge-eval --ref REF [--ref-cols A,B] [--ref-header auto|yes|no] [--undirected]\n"
+	"                 [--map MAP [--map-cols FROM,TO]] [--score COL] [--abs] [--top K]\n"
+	"                 [--per-source K] [--label NAME=VALUE]... [-o OUT] [PAIRS]\n"
 	"\n"
 	"PAIRS: TSV with from, to and a score column (stdin when absent or -). One row:\n"
 	"labels, n_pairs n_true auroc auprc top_k precision recall f1, and with\n"
 	"--per-source: per_source_k ps_selected ps_precision ps_recall ps_f1.\n"
 	"\n"
-	"  --truth REF          true/reference edges, one per row (TSV, gzip ok)\n"
-	"  --truth-cols A,B     source and target columns of REF, names or 1-based [1,2]\n"
-	"  --no-header          REF has no header line (TRRUST)\n"
-	"  --undirected         a reference edge A-B also makes the pair B -> A true\n"
-	"  --score COL          score column [value]; missing/nan ranks below all\n"
-	"  --abs                rank by |score|\n"
-	"  --top K              global top K pairs [the number of true pairs, n_true]\n"
-	"  --per-source K       also the top K pairs of every from gene\n"
-	"  --label NAME=VALUE   constant leading column (repeatable)\n"
-	"  -o FILE              write to FILE (gzip if it ends in .gz) [stdout]\n"
-	"  -h, --help           this text\n";
+	REFNET_USAGE
+	"  --truth, --truth-cols  old names of --ref, --ref-cols\n"
+	"  --score COL            score column [value]; missing/nan ranks below all\n"
+	"  --abs                  rank by |score|\n"
+	"  --top K                global top K pairs [the number of true pairs, n_true]\n"
+	"  --per-source K         also the top K pairs of every from gene\n"
+	"  --label NAME=VALUE     constant leading column (repeatable)\n"
+	"  -o FILE                write to FILE (gzip if it ends in .gz) [stdout]\n"
+	"  -h, --help             this text\n";
 
-enum { OPT_TRUTH = 256, OPT_TCOLS, OPT_NOHDR, OPT_UNDIR, OPT_SCORE, OPT_ABS, OPT_TOP,
-	OPT_PERSRC, OPT_LABEL };
+enum { OPT_SCORE = 256, OPT_ABS, OPT_TOP, OPT_PERSRC, OPT_LABEL };
 
 static const struct option longopts[] = {
-	{ "truth", required_argument, NULL, OPT_TRUTH },
-	{ "truth-cols", required_argument, NULL, OPT_TCOLS },
-	{ "no-header", no_argument, NULL, OPT_NOHDR },
-	{ "undirected", no_argument, NULL, OPT_UNDIR },
+	REFNET_LONGOPTS,
+	{ "truth", required_argument, NULL, REFNET_OPT_REF },
+	{ "truth-cols", required_argument, NULL, REFNET_OPT_COLS },
 	{ "score", required_argument, NULL, OPT_SCORE },
 	{ "abs", no_argument, NULL, OPT_ABS },
 	{ "top", required_argument, NULL, OPT_TOP },
@@ -58,8 +54,9 @@ static const struct option longopts[] = {
 };
 
 typedef struct conf {
-	const char *truth, *tcols, *score, *out, *pairs;
-	int noheader, undirected, absval;
+	refnet_opts_t ref;
+	const char *score, *out, *pairs;
+	int absval;
 	int64_t top, persrc;   /* -1: default / off */
 	char **label;
 	int nlabel;
@@ -67,37 +64,13 @@ typedef struct conf {
 
 typedef struct pairs {
 	int64_t n, cap;
-	uint32_t *from;
+	uint32_t *from, *to;  /* gene ids (in the pairs' own table) */
 	double *s;            /* missing -> -inf */
 	unsigned char *y;
 } pairs_t;
 
-/* Reference edges as id pairs, ids interned in ids (shared with the pairs). */
-static pairset_t *truth_load(const conf_t *c, strtab_t *ids)
-{
-	tsv_t *t = c->noheader ? tsv_open_noheader(c->truth) : tsv_open(c->truth);
-	int *col;
-	if (colspec_list(t, c->tcols, &col) != 2)
-		die("%s: --truth-cols needs two columns, source and target (got '%s')", tsv_name(t), c->tcols);
-	pairset_t *e = pairset_new_keys(1024);
-	while (tsv_next(t)) {
-		const char *a = tsv_str(t, col[0]), *b = tsv_str(t, col[1]);
-		if (!*a || !*b)
-			continue;
-		uint32_t x = (uint32_t)strtab_put(ids, a, strlen(a), NULL);
-		uint32_t y = (uint32_t)strtab_put(ids, b, strlen(b), NULL);
-		pairset_add(e, x, y, 0);
-		if (c->undirected)
-			pairset_add(e, y, x, 0);
-	}
-	if (pairset_size(e) == 0)
-		die("%s: no edges", tsv_name(t));
-	free(col);
-	tsv_close(t);
-	return e;
-}
-
-static void pairs_read(const conf_t *c, strtab_t *ids, const pairset_t *truth, pairs_t *P)
+/* Reads the pairs, interning their genes in ids. */
+static void pairs_read(const conf_t *c, strtab_t *ids, pairs_t *P)
 {
 	tsv_t *t = tsv_open(c->pairs ? c->pairs : "-");
 	int cf = tsv_col(t, "from"), ct = tsv_col(t, "to"), cs = tsv_col(t, c->score);
@@ -123,18 +96,43 @@ static void pairs_read(const conf_t *c, strtab_t *ids, const pairset_t *truth, p
 		if (P->n == P->cap) {
 			P->cap = P->cap ? 2 * P->cap : 4096;
 			P->from = xreallocarray(P->from, (size_t)P->cap, sizeof *P->from);
+			P->to = xreallocarray(P->to, (size_t)P->cap, sizeof *P->to);
 			P->s = xreallocarray(P->s, (size_t)P->cap, sizeof *P->s);
-			P->y = xreallocarray(P->y, (size_t)P->cap, 1);
 		}
 		P->from[P->n] = x;
+		P->to[P->n] = y;
 		P->s[P->n] = v;
-		P->y[P->n] = (unsigned char)pairset_has(truth, x, y);
 		P->n++;
 	}
 	if (P->n == 0)
 		die("%s: header only, no pairs", tsv_name(t));
 	pairset_free(seen);
 	tsv_close(t);
+}
+
+/* y = 1 for the pairs that are reference edges (a self pair too, when the
+ * reference has that self edge), after the loud check that the pairs'
+ * genes and the reference share an id type. */
+static void pairs_label(const conf_t *c, const strtab_t *ids, pairs_t *P)
+{
+	refnet_t *r = refnet_read(&c->ref, NULL);
+	idmap_t *map = refnet_map(&c->ref);
+	refnet_genes_t *g = refnet_genes(r, map, ids);
+	refnet_check_match(r, map, g->matched, g->n, "pair genes", strtab_str(ids, 0));
+	uint32_t *ef, *et;
+	int64_t ne = refnet_among(r, g, 1, &ef, &et, NULL);
+	pairset_t *truth = pairset_new_keys((size_t)ne);
+	for (int64_t i = 0; i < ne; i++)
+		pairset_add(truth, ef[i], et[i], 0);
+	P->y = xmalloc((size_t)P->n);
+	for (int64_t i = 0; i < P->n; i++)
+		P->y[i] = (unsigned char)pairset_has(truth, P->from[i], P->to[i]);
+	pairset_free(truth);
+	free(ef);
+	free(et);
+	refnet_genes_free(g);
+	idmap_free(map);
+	refnet_free(r);
 }
 
 /* Expected true pairs among the k best of idx[0..n) (sorted by descending
@@ -250,15 +248,14 @@ static void evaluate(const conf_t *c, const pairs_t *P, wr_t *w)
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
-	conf_t c = { .tcols = "1,2", .score = "value", .top = -1, .persrc = -1 };
+	conf_t c = { .score = "value", .top = -1, .persrc = -1 };
+	refnet_opts_init(&c.ref);
 	c.label = xmallocarray((size_t)argc, sizeof *c.label);
 	int o;
 	while ((o = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		if (refnet_opt(&c.ref, o, optarg))
+			continue;
 		switch (o) {
-		case OPT_TRUTH: c.truth = optarg; break;
-		case OPT_TCOLS: c.tcols = optarg; break;
-		case OPT_NOHDR: c.noheader = 1; break;
-		case OPT_UNDIR: c.undirected = 1; break;
 		case OPT_SCORE: c.score = optarg; break;
 		case OPT_ABS: c.absval = 1; break;
 		case OPT_TOP: c.top = opt_int(optarg, "--top", 1, INT64_MAX); break;
@@ -278,19 +275,19 @@ int main(int argc, char **argv)
 		die_usage("one PAIRS file at most (got '%s')", argv[optind + 1]);
 	if (optind < argc)
 		c.pairs = argv[optind];
-	if (!c.truth)
-		die_usage("--truth REF is required");
+	if (!c.ref.path)
+		die_usage("--ref REF (or --truth REF) is required");
 	strtab_t *ids = strtab_new();
-	pairset_t *truth = truth_load(&c, ids);
 	pairs_t P;
-	pairs_read(&c, ids, truth, &P);
+	pairs_read(&c, ids, &P);
+	pairs_label(&c, ids, &P);
 	wr_t *w = wr_open(c.out, 0);
 	evaluate(&c, &P, w);
 	wr_close(w);
 	free(P.from);
+	free(P.to);
 	free(P.s);
 	free(P.y);
-	pairset_free(truth);
 	strtab_free(ids);
 	free(c.label);
 	return 0;

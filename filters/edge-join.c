@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "colspec.h"
 #include "err.h"
 #include "fisher.h"
 #include "idmap.h"
@@ -21,54 +20,51 @@
 #include "mat.h"
 #include "out.h"
 #include "pairset.h"
+#include "refnet.h"
 #include "select.h"
 #include "strtab.h"
 #include "tsv.h"
 #include "xalloc.h"
 
 static const char usage[] =
-	"usage: edge-join --ref REF [--ref-cols A,B] [--no-header] [--undirected]\n"
-	"                 [--map MAP [--map-cols FROM,TO]] [--carry COL,...]\n"
+	"usage: edge-join --ref REF [--ref-cols A,B] [--ref-header auto|yes|no] [--undirected]\n"
+	"                 [--map MAP [--map-cols FROM,TO]] [--among GENES] [--carry COL,...]\n"
 	"                 [--embeddings EMB [--embedding-names NAMES]] [-o OUT] [PAIRS]\n"
 	"       edge-join --summary --ref REF ... --vocab GENES [--by COL,...] [PAIRS]\n"
+	"       edge-join --edges --ref REF ... --among GENES [-o OUT]\n"
 	"\n"
 	"PAIRS: TSV with columns from and to [stdin]. Labels each pair with in_ref\n"
 	"(1/0), the carried reference columns and the endpoints' cosine; or, with\n"
 	"--summary, per group: n_pairs n_mapped n_in_ref true_fraction null_fraction\n"
-	"odds_ratio fisher_p [median_cosine background_cosine].\n"
+	"odds_ratio fisher_p [median_cosine background_cosine]; or, with --edges, the\n"
+	"reference's edges among GENES as from to (sorted, distinct, no self edges).\n"
 	"\n"
-	"  --ref REF               reference network, one edge A -> B per row\n"
-	"  --ref-cols A,B          its source and target columns, by name or 1-based\n"
-	"                          position [1,2]\n"
-	"  --no-header             REF has no header line (columns are 1, 2, ...)\n"
-	"  --undirected            an edge A - B matches (A, B) and (B, A)\n"
-	"  --map MAP               id map (TSV with header) from the pairs' ids to REF's\n"
-	"  --map-cols FROM,TO      MAP's columns: pair id type, reference id type [1,2]\n"
+	REFNET_USAGE
+	"  --among GENES           only reference edges between two of these genes\n"
+	"                          (one id per line, the pairs' id type) count\n"
 	"  --carry COL,...         reference columns copied to matched pairs\n"
 	"  --embeddings EMB        genes x d matrix (.npy, .akm, ...): column cosine\n"
 	"  --embedding-names NAMES EMB's row ids, one per line [EMB's own row names]\n"
 	"  --summary               one row per group instead of one per pair\n"
 	"  --by COL,...            summary: group by these pair columns [one group]\n"
 	"  --vocab GENES           summary: the model's vocabulary, one id per line\n"
+	"  --edges                 write the reference's edges among --among GENES\n"
 	"  -o, --output OUT        write to OUT (gzip when it ends in .gz) [stdout]\n"
 	"  -h, --help              this text\n";
 
-enum { OPT_REF = 256, OPT_REFCOLS, OPT_NOHEADER, OPT_UNDIR, OPT_MAP, OPT_MAPCOLS, OPT_CARRY,
-       OPT_EMB, OPT_EMBNAMES, OPT_SUMMARY, OPT_BY, OPT_VOCAB };
+enum { OPT_CARRY = 256, OPT_EMB, OPT_EMBNAMES, OPT_SUMMARY, OPT_BY, OPT_VOCAB, OPT_AMONG,
+       OPT_EDGES };
 
 static const struct option longopts[] = {
-	{ "ref", required_argument, NULL, OPT_REF },
-	{ "ref-cols", required_argument, NULL, OPT_REFCOLS },
-	{ "no-header", no_argument, NULL, OPT_NOHEADER },
-	{ "undirected", no_argument, NULL, OPT_UNDIR },
-	{ "map", required_argument, NULL, OPT_MAP },
-	{ "map-cols", required_argument, NULL, OPT_MAPCOLS },
+	REFNET_LONGOPTS,
 	{ "carry", required_argument, NULL, OPT_CARRY },
 	{ "embeddings", required_argument, NULL, OPT_EMB },
 	{ "embedding-names", required_argument, NULL, OPT_EMBNAMES },
 	{ "summary", no_argument, NULL, OPT_SUMMARY },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "vocab", required_argument, NULL, OPT_VOCAB },
+	{ "among", required_argument, NULL, OPT_AMONG },
+	{ "edges", no_argument, NULL, OPT_EDGES },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -77,10 +73,9 @@ static const struct option longopts[] = {
 /* ---------------------------------------------------------------- reference */
 
 typedef struct {
+	refnet_t *net;
 	const char *name;
-	strtab_t *ids;
-	/* (x, y) -> index of the first reference row holding that edge, among
-	 * the rows kept for their carried values. */
+	/* (x, y) -> the first reference row (edge index) holding that edge. */
 	pairset_t *edges;
 	/* Per reference id: 1 = source of some edge, 2 = target of some edge.
 	 * Most pairs are not edges, and most genes of a regulatory network
@@ -88,77 +83,18 @@ typedef struct {
 	unsigned char *role;
 	int ncarry;
 	char **carry_names;   /* output column names */
-	int64_t *carry_off;   /* kept row k, column j: offset in carry_buf */
-	size_t carry_rows;    /* rows carry_off has room for */
-	char *carry_buf;
-	size_t carry_len, carry_cap;
-	int64_t kept, rows, dups, empty;
 } ref_t;
 
-static void carry_store(ref_t *r, const tsv_t *t, const int *cc, int64_t k)
-{
-	if (!r->ncarry)
-		return;
-	if ((size_t)k >= r->carry_rows) {
-		r->carry_rows = r->carry_rows ? 2 * r->carry_rows : 1024;
-		r->carry_off = xreallocarray(r->carry_off, xmul(r->carry_rows, (size_t)r->ncarry),
-					     sizeof *r->carry_off);
-	}
-	for (int j = 0; j < r->ncarry; j++) {
-		const char *s = tsv_str(t, cc[j]);
-		size_t n = strlen(s) + 1;
-		if (r->carry_len + n > r->carry_cap) {
-			r->carry_cap = (r->carry_len + n) * 2;
-			r->carry_buf = xrealloc(r->carry_buf, r->carry_cap);
-		}
-		memcpy(r->carry_buf + r->carry_len, s, n);
-		r->carry_off[k * r->ncarry + j] = (int64_t)r->carry_len;
-		r->carry_len += n;
-	}
-}
-
-static ref_t *ref_load(const char *path, const char *cols, int noheader, int undirected,
-		       const char *carry)
+static ref_t *ref_load(const refnet_opts_t *o, const char *carry)
 {
 	ref_t *r = xcalloc(1, sizeof *r);
-	tsv_t *t = noheader ? tsv_open_noheader(path) : tsv_open(path);
-	r->name = xstrdup(tsv_name(t));
-	int *c, *cc = NULL;
-	if (colspec_list(t, cols, &c) != 2)
-		die("%s: --ref-cols needs two columns, source and target (got '%s')", r->name, cols);
-	if (carry) {
-		r->ncarry = colspec_list(t, carry, &cc);
-		r->carry_names = xmallocarray((size_t)r->ncarry, sizeof *r->carry_names);
-		for (int j = 0; j < r->ncarry; j++) {
-			/* Header-less columns are called 1, 2, ...: a bare number
-			 * would be a poor output column name. */
-			char b[32];
-			snprintf(b, sizeof b, "ref_%d", cc[j] + 1);
-			r->carry_names[j] = xstrdup(noheader ? b : t->names[cc[j]]);
-		}
-	}
-	r->ids = strtab_new();
-	r->edges = pairset_new(1024);
-	while (tsv_next(t)) {
-		r->rows++;
-		const char *a = tsv_str(t, c[0]), *b = tsv_str(t, c[1]);
-		if (!*a || !*b) {
-			r->empty++;
-			continue;
-		}
-		uint32_t x = (uint32_t)strtab_put(r->ids, a, strlen(a), NULL);
-		uint32_t y = (uint32_t)strtab_put(r->ids, b, strlen(b), NULL);
-		int added = pairset_add(r->edges, x, y, r->kept);
-		if (undirected && x != y)
-			added |= pairset_add(r->edges, y, x, r->kept);
-		if (!added) {
-			r->dups++;
-			continue;
-		}
-		carry_store(r, t, cc, r->kept);
-		r->kept++;
-	}
-	int64_t nid = strtab_size(r->ids);
+	r->net = refnet_read(o, carry);
+	r->name = r->net->name;
+	r->ncarry = r->net->ncarry;
+	r->carry_names = r->net->carry_names;
+	int64_t dups;
+	r->edges = refnet_pairset(r->net, &dups);
+	int64_t nid = strtab_size(r->net->ids);
 	r->role = xcalloc((size_t)(nid ? nid : 1), 1);
 	size_t it = 0;
 	uint32_t x, y;
@@ -166,37 +102,23 @@ static ref_t *ref_load(const char *path, const char *cols, int noheader, int und
 		r->role[x] |= 1;
 		r->role[y] |= 2;
 	}
-	if (pairset_size(r->edges) == 0)
-		die("%s: no reference edges (%lld data rows%s)", r->name, (long long)r->rows,
-		    r->empty ? ", all with an empty id" : "");
-	if (r->empty)
-		warn("%s: %lld rows with an empty id skipped", r->name, (long long)r->empty);
-	if (r->dups && r->ncarry)
+	if (dups && r->ncarry)
 		warn("%s: %lld repeated edges: carried columns come from each edge's first row",
-		     r->name, (long long)r->dups);
-	free(c);
-	free(cc);
-	tsv_close(t);
+		     r->name, (long long)dups);
 	return r;
 }
 
 static void ref_free(ref_t *r)
 {
-	for (int j = 0; j < r->ncarry; j++)
-		free(r->carry_names[j]);
-	free(r->carry_names);
-	free(r->carry_off);
-	free(r->carry_buf);
-	strtab_free(r->ids);
 	pairset_free(r->edges);
 	free(r->role);
-	free((char *)r->name);
+	refnet_free(r->net);
 	free(r);
 }
 
 static const char *carry_val(const ref_t *r, int64_t k, int j)
 {
-	return r->carry_buf + r->carry_off[k * r->ncarry + j];
+	return refnet_carry(r->net, k, j);
 }
 
 /* ---------------------------------------------------------------- embedding */
@@ -280,6 +202,7 @@ typedef struct {
 	const idmap_t *map;
 	int64_t *to2ref;   /* map TO id -> reference id, or -1 */
 	const emb_t *emb;
+	const strtab_t *among; /* --among: only these genes have reference ids */
 	strtab_t *names;
 	int64_t n, cap;
 	int64_t *off;      /* gene g's reference ids: ids[off[g] .. off[g] + cnt[g]) */
@@ -291,10 +214,12 @@ typedef struct {
 	int64_t nids, capids;
 } genes_t;
 
-static genes_t *genes_new(const ref_t *ref, const idmap_t *map, const emb_t *emb)
+static genes_t *genes_new(const ref_t *ref, const idmap_t *map, const emb_t *emb,
+			  const strtab_t *among)
 {
 	genes_t *g = xcalloc(1, sizeof *g);
 	g->ref = ref;
+	g->among = among;
 	g->map = map;
 	g->emb = emb;
 	g->names = strtab_new();
@@ -303,7 +228,7 @@ static genes_t *genes_new(const ref_t *ref, const idmap_t *map, const emb_t *emb
 		g->to2ref = xmallocarray((size_t)nt, sizeof *g->to2ref);
 		for (int64_t i = 0; i < nt; i++) {
 			const char *s = strtab_str(map->to, i);
-			g->to2ref[i] = strtab_get(ref->ids, s, strlen(s));
+			g->to2ref[i] = refnet_id(ref->net, s, strlen(s));
 		}
 	}
 	return g;
@@ -354,9 +279,10 @@ static int64_t gene_get(genes_t *g, const char *s, size_t len)
 	g->n++;
 	g->off[id] = g->nids;
 	g->erow[id] = -1;
+	int inside = !g->among || strtab_get(g->among, s, len) >= 0;
 	if (!g->map) {
-		int64_t x = strtab_get(g->ref->ids, s, len);
-		if (x >= 0)
+		int64_t x = refnet_id(g->ref->net, s, len);
+		if (x >= 0 && inside)
 			push_id(g, (uint32_t)x);
 		g->mapped[id] = 1;
 		if (g->emb)
@@ -366,7 +292,7 @@ static int64_t gene_get(genes_t *g, const char *s, size_t len)
 		int64_t k = idmap_lookup(g->map, s, len, &to);
 		g->mapped[id] = k > 0;
 		/* TO ids are distinct, so are their reference ids. */
-		for (int64_t i = 0; i < k; i++)
+		for (int64_t i = 0; i < k && inside; i++)
 			if (g->to2ref[to[i]] >= 0)
 				push_id(g, (uint32_t)g->to2ref[to[i]]);
 		if (g->emb) {
@@ -411,6 +337,16 @@ static void report_unmapped(const genes_t *g, const char *what, const char *mapn
 	for (int64_t i = 0; i < g->n; i++)
 		un += !g->mapped[i];
 	warn("%lld of %lld %s did not map through %s", (long long)un, (long long)g->n, what, mapname);
+}
+
+/* The loud id-type check, once the genes are known. */
+static void check_genes(const genes_t *g, const char *what)
+{
+	int64_t matched = 0;
+	for (int64_t i = 0; i < g->n; i++)
+		matched += g->cnt[i] > 0;
+	refnet_check_match(g->ref->net, g->map, matched, g->n, what,
+			   g->n ? strtab_str(g->names, 0) : "");
 }
 
 /* ---------------------------------------------------------------- pair rows */
@@ -566,7 +502,7 @@ static void group_finish(group_t *G, const genes_t *g, const emb_t *e, double *c
  * the n^2 pairs. */
 static int64_t count_ref_pairs(const genes_t *g)
 {
-	int64_t nref = strtab_size(g->ref->ids);
+	int64_t nref = strtab_size(g->ref->net->ids);
 	int64_t *ioff = xcalloc((size_t)nref + 1, sizeof *ioff);
 	for (int64_t i = 0; i < g->n; i++)
 		for (int32_t j = 0; j < g->cnt[i]; j++)
@@ -753,6 +689,51 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 	strtab_free(keys);
 }
 
+/* ---------------------------------------------------------------- edges mode */
+
+static const strtab_t *cmp_names;
+static const uint32_t *cmp_from, *cmp_to;
+
+/* By from, then to, as strings: the order of LC_ALL=C sort on "from\tto"
+ * lines, since a tab sorts before every character of an id. */
+static int cmp_edge(const void *p, const void *q)
+{
+	int64_t i = *(const int64_t *)p, j = *(const int64_t *)q;
+	int c = strcmp(strtab_str(cmp_names, cmp_from[i]), strtab_str(cmp_names, cmp_from[j]));
+	if (!c)
+		c = strcmp(strtab_str(cmp_names, cmp_to[i]), strtab_str(cmp_names, cmp_to[j]));
+	return c;
+}
+
+static void run_edges(const ref_t *r, const idmap_t *map, const strtab_t *among, const char *out)
+{
+	refnet_genes_t *g = refnet_genes(r->net, map, among);
+	refnet_check_match(r->net, map, g->matched, g->n, "genes of --among",
+			   g->n ? strtab_str(among, 0) : "");
+	uint32_t *ef, *et;
+	int64_t n = refnet_among(r->net, g, 0, &ef, &et, NULL);
+	int64_t *ord = xmallocarray((size_t)(n ? n : 1), sizeof *ord);
+	for (int64_t i = 0; i < n; i++)
+		ord[i] = i;
+	cmp_names = among;
+	cmp_from = ef;
+	cmp_to = et;
+	qsort(ord, (size_t)n, sizeof *ord, cmp_edge);
+	wr_t *w = wr_open(out, 0);
+	wr_puts(w, "from\tto\n");
+	for (int64_t i = 0; i < n; i++) {
+		wr_puts(w, strtab_str(among, ef[ord[i]]));
+		wr_putc(w, '\t');
+		wr_puts(w, strtab_str(among, et[ord[i]]));
+		wr_putc(w, '\n');
+	}
+	wr_close(w);
+	free(ord);
+	free(ef);
+	free(et);
+	refnet_genes_free(g);
+}
+
 /* ---------------------------------------------------------------- main */
 
 /* Label mode writes while it reads, so a data error can end the program with
@@ -765,30 +746,29 @@ static genes_t *genes_g;
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
-	const char *ref_path = NULL, *ref_cols = "1,2", *map_path = NULL, *map_cols = "1,2";
+	refnet_opts_t ro;
+	refnet_opts_init(&ro);
 	const char *carry = NULL, *emb_path = NULL, *emb_names = NULL, *by = NULL, *vocab = NULL;
-	const char *out = NULL;
-	int noheader = 0, undirected = 0, summary = 0, c;
+	const char *out = NULL, *among_path = NULL;
+	int summary = 0, edges = 0, c;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		if (refnet_opt(&ro, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_REF: ref_path = optarg; break;
-		case OPT_REFCOLS: ref_cols = optarg; break;
-		case OPT_NOHEADER: noheader = 1; break;
-		case OPT_UNDIR: undirected = 1; break;
-		case OPT_MAP: map_path = optarg; break;
-		case OPT_MAPCOLS: map_cols = optarg; break;
 		case OPT_CARRY: carry = optarg; break;
 		case OPT_EMB: emb_path = optarg; break;
 		case OPT_EMBNAMES: emb_names = optarg; break;
 		case OPT_SUMMARY: summary = 1; break;
 		case OPT_BY: by = optarg; break;
 		case OPT_VOCAB: vocab = optarg; break;
+		case OPT_AMONG: among_path = optarg; break;
+		case OPT_EDGES: edges = 1; break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: die_usage("bad option");
 		}
 	}
-	if (!ref_path)
+	if (!ro.path)
 		die_usage("--ref REF is required");
 	if (argc - optind > 1)
 		die_usage("at most one PAIRS file");
@@ -800,12 +780,24 @@ int main(int argc, char **argv)
 		die_usage("--carry applies to labelled pairs, not to --summary");
 	if (!summary && (by || vocab))
 		die_usage("--by and --vocab apply only with --summary");
+	if (edges && (summary || carry || emb_path || optind < argc))
+		die_usage("--edges reads no pairs: it takes only reference options and --among");
+	if (edges && !among_path)
+		die_usage("--edges needs --among GENES");
 	const char *pairs_path = optind < argc ? argv[optind] : "-";
 
-	ref_t *ref = ref_load(ref_path, ref_cols, noheader, undirected, carry);
-	idmap_t *map = map_path ? idmap_read(map_path, map_cols) : NULL;
+	ref_t *ref = ref_load(&ro, carry);
+	idmap_t *map = refnet_map(&ro);
+	strtab_t *among = among_path ? strtab_read_lines(among_path) : NULL;
+	if (edges) {
+		run_edges(ref, map, among, out);
+		strtab_free(among);
+		idmap_free(map);
+		ref_free(ref);
+		return 0;
+	}
 	emb_t *emb = emb_path ? emb_load(emb_path, emb_names) : NULL;
-	genes_t *g = genes_g = genes_new(ref, map, emb);
+	genes_t *g = genes_g = genes_new(ref, map, emb, among);
 	if (summary) {
 		strtab_t *v = strtab_read_lines(vocab);
 		for (int64_t i = 0; i < strtab_size(v); i++) {
@@ -814,7 +806,8 @@ int main(int argc, char **argv)
 		}
 		strtab_free(v);
 		if (map)
-			report_unmapped(g, "vocabulary genes", map_path);
+			report_unmapped(g, "vocabulary genes", ro.map);
+		check_genes(g, "vocabulary genes");
 	}
 	pairs_t *p = pairs_open(pairs_path, by);
 	if (summary) {
@@ -822,13 +815,15 @@ int main(int argc, char **argv)
 	} else {
 		out_w = wr_open(out, 0);
 		run_label(p, g, ref, emb, out_w);
+		check_genes(g, "pair genes");
 		wr_close(out_w);
 	}
 	if (map && !summary)
-		report_unmapped(g, "pair genes", map_path);
+		report_unmapped(g, "pair genes", ro.map);
 	pairs_close(p);
 	genes_free(genes_g);
 	emb_free(emb);
+	strtab_free(among);
 	idmap_free(map);
 	ref_free(ref);
 	return 0;

@@ -12,6 +12,7 @@
 #include "opt.h"
 #include "out.h"
 #include "rank.h"
+#include "refnet.h"
 #include "rng.h"
 #include "stats.h"
 #include "strtab.h"
@@ -19,7 +20,8 @@
 #include "xalloc.h"
 
 static const char usage[] =
-	"usage: edge-null --score COL --ref REF [--ref-cols A,B] --universe GENES\n"
+	"usage: edge-null --score COL --ref REF [--ref-cols A,B] [--ref-header auto|yes|no]\n"
+	"                 [--undirected] [--map MAP [--map-cols FROM,TO]] --universe GENES\n"
 	"                 --method curveball|shuffle --draws N [--seed S] [--trades T]\n"
 	"                 [--null-out FILE] [--edges-out FILE] [-o OUT] [FILE]\n"
 	"\n"
@@ -28,9 +30,7 @@ static const char usage[] =
 	"p = (1 + #(null >= observed)) / (1 + N).\n"
 	"\n"
 	"  --score COL        score column (NA rows skipped)\n"
-	"  --ref REF          reference edges (TSV)\n"
-	"  --ref-cols A,B     source and target columns of REF by name, or by 1-based\n"
-	"                     position when REF has no header line [from,to]\n"
+	REFNET_USAGE
 	"  --universe GENES   the genes, one per line; pairs and edges must use them\n"
 	"  --method M         curveball: degree-preserving randomised references;\n"
 	"                     shuffle: labels permuted within each source\n"
@@ -42,13 +42,12 @@ static const char usage[] =
 	"  -o FILE            write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help         this text\n";
 
-enum { OPT_SCORE = 256, OPT_REF, OPT_REFCOLS, OPT_UNIV, OPT_METHOD, OPT_DRAWS, OPT_SEED,
+enum { OPT_SCORE = 256, OPT_UNIV, OPT_METHOD, OPT_DRAWS, OPT_SEED,
        OPT_TRADES, OPT_NULLOUT, OPT_EDGESOUT };
 
 static const struct option longopts[] = {
 	{ "score", required_argument, NULL, OPT_SCORE },
-	{ "ref", required_argument, NULL, OPT_REF },
-	{ "ref-cols", required_argument, NULL, OPT_REFCOLS },
+	REFNET_LONGOPTS,
 	{ "universe", required_argument, NULL, OPT_UNIV },
 	{ "method", required_argument, NULL, OPT_METHOD },
 	{ "draws", required_argument, NULL, OPT_DRAWS },
@@ -64,7 +63,8 @@ static const struct option longopts[] = {
 enum { M_CURVEBALL = 1, M_SHUFFLE = 2 };
 
 typedef struct conf {
-	const char *score, *ref, *refcols, *universe, *out, *nullout, *edgesout;
+	refnet_opts_t ref;
+	const char *score, *universe, *out, *nullout, *edgesout;
 	int method;
 	int64_t draws, trades;
 	uint64_t seed;
@@ -128,67 +128,26 @@ typedef struct graph {
 	int64_t nsrc;
 } graph_t;
 
-static int all_digits(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
+/* The reference's edges among the universe (through the map when given),
+ * without self edges, as CSR adjacency in the reference's row order, and
+ * as a set of keys from * U + to. */
 static void read_ref(const conf_t *c, const strtab_t *U, graph_t *G, eset_t *E)
 {
-	char *cols = xstrdup(c->refcols);
-	char *comma = strchr(cols, ',');
-	if (!comma || strchr(comma + 1, ','))
-		die_usage("--ref-cols: expected two columns A,B (got '%s')", c->refcols);
-	*comma = '\0';
-	const char *ca = cols, *cb = comma + 1;
-	int positional = all_digits(ca) && all_digits(cb);
-	tsv_t *t = positional ? tsv_open_noheader(c->ref) : tsv_open(c->ref);
-	int ia = tsv_col(t, ca), ib = tsv_col(t, cb);
-	int64_t nv = strtab_size(U), cap = 0, n = 0, outside = 0, self = 0, dup = 0;
-	int64_t *ef = NULL, *et = NULL;
-	eset_init(E, 1024);
-	int64_t nins = 0;
-	while (tsv_next(t)) {
-		const char *a = tsv_str(t, ia), *b = tsv_str(t, ib);
-		int64_t u = strtab_get(U, a, strlen(a)), v = strtab_get(U, b, strlen(b));
-		if (u < 0 || v < 0) {
-			outside++;
-			continue;
-		}
-		if (u == v) {
-			self++;
-			continue;
-		}
-		if ((uint64_t)(nins + 1) * 2 > E->mask) {
-			/* grow: rebuild from the edge list */
-			free(E->slot);
-			eset_init(E, 2 * (nins + 1));
-			for (int64_t i = 0; i < n; i++)
-				eset_add(E, (uint64_t)ef[i] * (uint64_t)nv + (uint64_t)et[i]);
-		}
-		if (!eset_add(E, (uint64_t)u * (uint64_t)nv + (uint64_t)v)) {
-			dup++;
-			continue;
-		}
-		nins++;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			ef = xreallocarray(ef, (size_t)cap, sizeof *ef);
-			et = xreallocarray(et, (size_t)cap, sizeof *et);
-		}
-		ef[n] = u;
-		et[n++] = v;
-	}
-	if (outside || self || dup)
+	refnet_t *r = refnet_read(&c->ref, NULL);
+	idmap_t *map = refnet_map(&c->ref);
+	refnet_genes_t *g = refnet_genes(r, map, U);
+	refnet_check_match(r, map, g->matched, g->n, "universe genes", strtab_str(U, 0));
+	uint32_t *ef, *et;
+	refnet_among_stats_t st;
+	int64_t nv = strtab_size(U), n = refnet_among(r, g, 0, &ef, &et, &st);
+	if (st.outside || st.self || st.repeats)
 		warn("%s: %lld edges kept; dropped %lld with a gene outside the universe, %lld self edges, %lld duplicates",
-		     tsv_name(t), (long long)n, (long long)outside, (long long)self, (long long)dup);
+		     r->name, (long long)n, (long long)st.outside, (long long)st.self, (long long)st.repeats);
 	if (n == 0)
-		die("%s: no reference edge among the universe's genes", tsv_name(t));
+		die("%s: no reference edge among the universe's genes", r->name);
+	eset_init(E, n);
+	for (int64_t i = 0; i < n; i++)
+		eset_add(E, (uint64_t)ef[i] * (uint64_t)nv + (uint64_t)et[i]);
 	G->nv = nv;
 	G->ne = n;
 	G->off = xcalloc((size_t)nv + 1, sizeof *G->off);
@@ -209,8 +168,9 @@ static void read_ref(const conf_t *c, const strtab_t *U, graph_t *G, eset_t *E)
 			G->src[G->nsrc++] = v;
 	free(ef);
 	free(et);
-	free(cols);
-	tsv_close(t);
+	refnet_genes_free(g);
+	idmap_free(map);
+	refnet_free(r);
 }
 
 /* One curveball trade between sources a and b (directed, no self edges):
@@ -263,7 +223,7 @@ static void run(const conf_t *c, const char *path)
 	eset_t Eobs;
 	read_ref(c, U, &G, &Eobs);
 	if (c->method == M_CURVEBALL && G.nsrc < 2)
-		die("%s: curveball needs at least two sources with edges (found %lld)", c->ref,
+		die("%s: curveball needs at least two sources with edges (found %lld)", c->ref.path,
 		    (long long)G.nsrc);
 
 	/* scored pairs */
@@ -484,13 +444,14 @@ static void run(const conf_t *c, const char *path)
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
-	conf_t c = { .refcols = "from,to", .seed = 1 };
+	conf_t c = { .seed = 1 };
+	refnet_opts_init(&c.ref);
 	int ch;
 	while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		if (refnet_opt(&c.ref, ch, optarg))
+			continue;
 		switch (ch) {
 		case OPT_SCORE: c.score = optarg; break;
-		case OPT_REF: c.ref = optarg; break;
-		case OPT_REFCOLS: c.refcols = optarg; break;
 		case OPT_UNIV: c.universe = optarg; break;
 		case OPT_METHOD:
 			if (strcmp(optarg, "curveball") == 0)
@@ -510,7 +471,7 @@ int main(int argc, char **argv)
 		default: die_usage("bad option");
 		}
 	}
-	if (!c.score || !c.ref || !c.universe || !c.method || !c.draws)
+	if (!c.score || !c.ref.path || !c.universe || !c.method || !c.draws)
 		die_usage("--score, --ref, --universe, --method and --draws are required");
 	if (c.edgesout && c.method != M_CURVEBALL)
 		die_usage("--edges-out is for --method curveball");

@@ -82,7 +82,7 @@ $(SYN)/s$(1)/seed$(2)/clusters.tsv: $(SYN)/s$(1)/seed$(2)/data/counts.mtx
 	cluster --counts $$< --genes $$(<D)/genes.txt --cells $$(<D)/cells.tsv --k $(1) --seed $(2) -o $$@
 
 $(SYN)/s$(1)/seed$(2)/eval.%.tsv: $(SYN)/s$(1)/seed$(2)/pairs.%.tsv.gz
-	edge-eval --truth $$(@D)/data/truth.tsv --truth-cols from,to --abs --per-source $(PER_SOURCE) \
+	edge-eval --ref $$(@D)/data/truth.tsv --ref-cols from,to --abs --per-source $(PER_SOURCE) \
 		--label states=$(1) --label cells=$(3) --label seed=$(2) --label scoring=$$* $$< -o $$@
 
 $(SYN)/s$(1)/seed$(2)/rows.tsv: $(foreach s,pooled $(STRATA),$(SYN)/s$(1)/seed$(2)/eval.$(s).tsv)
@@ -166,7 +166,7 @@ $(PB)/pairs.clustered.seed%.tsv.gz: $(PB)/clusters.seed%.tsv $(PB)/sources.txt $
 define PB_EVAL
 $(PB)/eval.$(1).$(2).tsv: $(PB)/pairs.$(2).tsv.gz $(PB)/ref.$(1).tsv
 	gzip -dc $$< | awk -F'\t' 'FNR == NR { if (FNR > 1) t[$$$$1]; next } FNR == 1 || ($$$$1 in t)' $(PB)/ref.$(1).tsv - \
-		| edge-eval --truth $(PB)/ref.$(1).tsv --truth-cols from,to --abs --per-source $(PER_SOURCE) \
+		| edge-eval --ref $(PB)/ref.$(1).tsv --ref-cols from,to --abs --per-source $(PER_SOURCE) \
 			--label reference=$(1) --label strata=$(3) --label seed=$(4) -o $$@
 PB_EVALS += $(PB)/eval.$(1).$(2).tsv
 endef

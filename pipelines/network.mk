@@ -48,7 +48,9 @@ THREADS    ?= 2
 REF        ?=
 # source and target columns of REF: header names or 1-based positions
 REF_COLS   ?= 1,2
-# non-empty: REF has no header line (TRRUST as distributed)
+# line 1 of REF is a header: auto (when a column is named, or line 1's ids
+# occur on no other line), yes, no; REF_NO_HEADER=1 is the same as no
+REF_HEADER ?= auto
 REF_NO_HEADER ?=
 # non-empty: reference edges match in both directions
 REF_UNDIRECTED ?=
@@ -119,7 +121,7 @@ TOPK_DIR := $(OUT)
 TOPK_DESC := attn-topk --top $(K) $(TOPK_FLAGS)
 endif
 
-REF_ARGS := --ref $(REF) --ref-cols $(REF_COLS) $(if $(REF_NO_HEADER),--no-header) $(if $(REF_UNDIRECTED),--undirected)
+REF_ARGS := --ref $(REF) --ref-cols $(REF_COLS) --ref-header $(if $(REF_NO_HEADER),no,$(REF_HEADER)) $(if $(REF_UNDIRECTED),--undirected)
 EMB_ARGS := $(if $(EMB),--embeddings $(EMB) $(if $(EMB_NAMES),--embedding-names $(EMB_NAMES)))
 MAP_ARGS := --map $(MAP) --map-cols $(MAP_COLS)
 
@@ -132,7 +134,7 @@ ifeq ($(strip $(WITHIN)),)
 STAMP_TOPK := $(call stamp,topk,k=$(K) flags=$(TOPK_FLAGS))
 endif
 STAMP_PAIRS := $(call stamp,pairs,k=$(K) within=$(WITHIN))
-STAMP_REF := $(call stamp,ref,ref=$(REF) cols=$(REF_COLS) noheader=$(REF_NO_HEADER) undirected=$(REF_UNDIRECTED) idtype=$(REF_ID_TYPE) map=$(MAP) mapcols=$(MAP_COLS) carry=$(CARRY) emb=$(EMB) names=$(EMB_NAMES))
+STAMP_REF := $(call stamp,ref,ref=$(REF) cols=$(REF_COLS) noheader=$(REF_NO_HEADER) header=$(REF_HEADER) undirected=$(REF_UNDIRECTED) idtype=$(REF_ID_TYPE) map=$(MAP) mapcols=$(MAP_COLS) carry=$(CARRY) emb=$(EMB) names=$(EMB_NAMES))
 STAMP_COH := $(call stamp,coherence,coherence=$(COHERENCE))
 
 # $(1) model dir, $(2) model name, $(3) category, $(4) layer, $(5) heads

@@ -60,6 +60,8 @@ CONTROL  ?= non-targeting
 EDGES    ?=
 REF      ?= $(abspath $(PIPE_DIR)/../../shared/data/trrust_v2_human.tsv.gz)
 REF_COLS ?= 1,2
+# line 1 of REF is a header: auto (when a column is named, or line 1's ids occur on no other line), yes, no
+REF_HEADER ?= auto
 # optional id map (TSV with a header): MAP_COLS = expression id, reference id
 MAP      ?=
 MAP_COLS ?= ensembl_gene,symbol
@@ -132,7 +134,7 @@ comma := ,
 
 # The settings that change results; the stamp changes only when they do.
 SETTINGS := counts=$(COUNTS) genes=$(GENES) cells=$(CELLS) group=$(GROUP) control=$(CONTROL) \
-	edges=$(EDGES) ref=$(REF) refcols=$(REF_COLS) map=$(MAP) mapcols=$(MAP_COLS) hvg=$(HVG) \
+	edges=$(EDGES) ref=$(REF) refcols=$(REF_COLS) refheader=$(REF_HEADER) map=$(MAP) mapcols=$(MAP_COLS) hvg=$(HVG) \
 	lfc=$(LFC) alpha=$(ALPHA) test=$(TEST) folds=$(FOLDS) draws=$(DRAWS) seed=$(SEED) \
 	mincells=$(MIN_CELLS) fdr=$(FDR) signed=$(COEXPR_SIGNED) balanced=$(BALANCED) minde=$(MIN_DE) \
 	endpoint=$(REF_ENDPOINT) mintargets=$(REF_MIN_TARGETS) covars=$(RESID_COVARS) rfolds=$(RESID_FOLDS) \
@@ -240,7 +242,7 @@ $(OUT)/incremental.tsv: $(OUT)/pert_scores.tsv.gz $(OUT)/powered.txt
 
 # ---- 6. reference recovery ----
 $(OUT)/reference/ref.tsv: $(REF) $(OUT)/universe.txt $(if $(MAP),$(MAP)) $(STAMP)
-	$(LIB)/ref-universe $(REF) $(REF_COLS) $(OUT)/universe.txt $(MAP) $(if $(MAP),$(MAP_COLS)) > $@.tmp && mv $@.tmp $@
+	$(LIB)/ref-universe $(REF) $(REF_COLS) $(OUT)/universe.txt '$(MAP)' '$(MAP_COLS)' $(REF_HEADER) > $@.tmp && mv $@.tmp $@
 
 # the reference edges the tests score (TF endpoint or all)
 $(OUT)/reference/endpoint.tsv: $(OUT)/reference/ref.tsv $(STAMP)

@@ -678,17 +678,23 @@ for r in s.itertuples():
 	run ak edge-join --summary --vocab one.txt --ref ref.tsv --no-header one.tsv
 	assert_success
 	assert_line --index 1 "$(printf '0\t0\t0\tnan\tnan\tnan\t1')"
-	# a map under which no vocabulary gene maps: n = 0, everything undefined, no crash
+	# a map under which no vocabulary gene maps: a loud error (it was a row of nan)
 	printf 'eid\tsymbol\nX1\tG1\n' > nomap.tsv
 	run --separate-stderr ak edge-join --summary --vocab vocab_e.txt --ref ref.tsv --no-header --map nomap.tsv pairs_e.tsv
-	assert_success
-	assert_line --index 1 --regexp "^[0-9]+	0	0	nan	nan	nan	1$"
+	assert_failure 1
 	[[ $stderr == *"60 of 60 vocabulary genes did not map"* ]]
-	# the reference entirely outside the vocabulary: null 0, p 1
+	[[ $stderr == *"ref.tsv: 0 of 60 vocabulary genes map to an id of the reference"* ]]
+	# the reference entirely outside a vocabulary of 50 or more genes: a loud error
 	printf 'X\tY\n' > far.tsv
 	run ak edge-join --summary --vocab vocab.txt --ref far.tsv --no-header pairs.tsv
+	assert_data_error "far.tsv: 0 of 53 vocabulary genes in the reference: Ensembl vs symbol? set MAP"
+	# ... of fewer: a warning, and null 0, p 1
+	printf 'G1\nG2\nG3\n' > three.txt
+	printf 'from\tto\nG1\tG2\n' > three.tsv
+	run --separate-stderr ak edge-join --summary --vocab three.txt --ref far.tsv --no-header three.tsv
 	assert_success
 	assert_line --index 1 --regexp "	0	0	nan	1$"
+	[[ $stderr == *"far.tsv: 0 of 3 vocabulary genes in the reference"* ]]
 }
 
 @test "edge-join --summary robustness: interleaved groups, shuffled rows, repeats and CRLF give the same rows" {

@@ -162,7 +162,11 @@ PY
 	printf 'from\tto\tscore\ng149\tg148\t0.5\ng148\tg147\t1\n' > n.tsv
 	run ak edge-null --score score --ref ref.tsv --ref-cols tf,target --universe univ.txt --method shuffle --draws 2 n.tsv
 	assert_data_error "n.tsv: 0 of 2 scored pairs are reference edges"
-	run ak edge-null --score score --ref ref.tsv --universe univ.txt --method shuffle --draws 2 pairs.tsv
+	# no --ref-cols: from,to when line 1 names them, else 1,2 (here tf, target: the same edges)
+	a=$(ak edge-null --score score --ref ref.tsv --universe univ.txt --method shuffle --draws 2 pairs.tsv 2>/dev/null)
+	b=$(ak edge-null --score score --ref ref.tsv --ref-cols tf,target --universe univ.txt --method shuffle --draws 2 pairs.tsv 2>/dev/null)
+	[ "$a" = "$b" ]
+	run ak edge-null --score score --ref ref.tsv --ref-cols from,to --universe univ.txt --method shuffle --draws 2 pairs.tsv
 	assert_data_error "ref.tsv: no column 'from' (columns: tf, target, mode)"
 	printf 'from\tto\tscore\ng1\tg2\tx\n' > x.tsv
 	run ak edge-null --score score --ref ref.tsv --ref-cols tf,target --universe univ.txt --method shuffle --draws 2 x.tsv
