@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "h5mat.h"
 #include "in.h"
 #include "mat.h"
 #include "num.h"
@@ -56,6 +57,29 @@ static celltab_t *celltab_read(const char *path)
 	if (c->rows == 0)
 		die("%s: header only, no cells", c->src);
 	tsv_close(t);
+	return c;
+}
+
+/* An HDF5 file's obs (10x barcodes, loom col_attrs) as the cells table:
+ * the index first, under its own name. */
+static celltab_t *celltab_obs(h5frame_t *fr)
+{
+	if (!fr)
+		return NULL;
+	celltab_t *c = xcalloc(1, sizeof *c);
+	c->src = xstrdup(fr->src);
+	c->ncol = fr->ncol;
+	c->rows = fr->rows;
+	c->names = xmallocarray((size_t)c->ncol, sizeof *c->names);
+	c->f = xmallocarray(xmul((size_t)(c->rows ? c->rows : 1), (size_t)c->ncol), sizeof *c->f);
+	for (int i = 0; i < c->ncol; i++) {
+		c->names[i] = xstrdup(fr->col[i].name);
+		for (int64_t r = 0; r < c->rows; r++) {
+			c->f[r * c->ncol + i] = fr->col[i].v[r];
+			fr->col[i].v[r] = NULL;
+		}
+	}
+	h5frame_free(fr);
 	return c;
 }
 
@@ -142,6 +166,7 @@ int expr_getopt(expr_opts_t *o, int c, const char *arg)
 		o->where[o->nwhere++] = arg;
 		return 1;
 	case EXPR_OPT_NONORM: o->normalize = 0; return 1;
+	case EXPR_OPT_GENECOL: o->gene_col = arg; return 1;
 	}
 	return 0;
 }
@@ -218,6 +243,60 @@ static const double *dense_row(const akmat_t *m, int64_t c, double *buf)
 	return buf;
 }
 
+/* The two passes over HDF5 counts, streamed in blocks: per-cell totals and
+ * per-gene entry counts, then the fill (as for MatrixMarket triplets). */
+typedef struct {
+	const expr_opts_t *o;
+	expr_t *e;
+	double *tot;
+	const int64_t *sel;
+	int64_t *fill;
+} h5pass_t;
+
+static void h5_count(void *ctx, const int64_t *cell, const int64_t *gene, const double *val, int64_t n)
+{
+	h5pass_t *p = ctx;
+	for (int64_t k = 0; k < n; k++) {
+		check_value(p->o, p->e->src, val[k], gene[k], cell[k], p->e->genes);
+		p->tot[cell[k]] += val[k];
+		if (p->sel[cell[k]] >= 0 && val[k] != 0)
+			p->e->ptr[gene[k] + 1]++;
+	}
+}
+
+static void h5_fill(void *ctx, const int64_t *cell, const int64_t *gene, const double *val, int64_t n)
+{
+	h5pass_t *p = ctx;
+	for (int64_t k = 0; k < n; k++) {
+		int64_t c = p->sel[cell[k]];
+		if (c >= 0 && val[k] != 0) {
+			int64_t at = p->fill[gene[k]]++;
+			p->e->cell[at] = (int32_t)c;
+			p->e->val[at] = val[k];
+		}
+	}
+}
+
+/* Gene names of HDF5 counts (var index or --gene-col) into a table. */
+static strtab_t *h5_gene_tab(h5x_t *hx, const char *col, const char *src)
+{
+	int64_t n = h5x_ngenes(hx);
+	char **v = h5x_genes(hx, col);
+	if (!v)
+		return NULL;
+	strtab_t *t = strtab_new();
+	for (int64_t j = 0; j < n; j++) {
+		int added;
+		strtab_put(t, v[j], strlen(v[j]), &added);
+		if (!added)
+			die("%s: duplicate gene name '%s' in %s (make the names unique, or choose "
+			    "another column with --gene-col)", src, v[j], col ? col : "the var index");
+		free(v[j]);
+	}
+	free(v);
+	return t;
+}
+
 static char **names_from_tab(strtab_t *t)
 {
 	int64_t n = strtab_size(t);
@@ -234,6 +313,7 @@ expr_t *expr_load(const expr_opts_t *o)
 
 	spmat_t *sp = NULL;
 	akmat_t *dm = NULL;
+	h5x_t *hx = NULL;
 	int64_t ngenes, ncells;
 	if (o->no_counts > 0) {
 		/* cells only (e.g. for an embedding named by o->counts) */
@@ -242,13 +322,29 @@ expr_t *expr_load(const expr_opts_t *o)
 		gt = parked(4, strtab_new());
 		ngenes = 0;
 		ncells = o->no_counts;
+	} else if (h5_is_spec(o->counts)) {
+		hx = parked(9, h5x_open(o->counts));
+		e->src = xstrdup(h5x_src(hx));
+		ngenes = h5x_ngenes(hx);
+		ncells = h5x_ncells(hx);
+		if (!gt)
+			gt = parked(4, h5_gene_tab(hx, o->gene_col, e->src));
+		if (!gt)
+			die_usage("--genes FILE is needed: %s has no gene names", e->src);
+		if (strtab_size(gt) != ngenes)
+			die("%s: %lld genes, but %s has %lld genes", o->genes, (long long)strtab_size(gt),
+			    e->src, (long long)ngenes);
 	} else {
+		if (o->gene_col)
+			die_usage("--gene-col needs HDF5 counts (.h5ad, 10x .h5, .loom)");
 		rd_t *r = rd_open(o->counts);
 		e->src = xstrdup(rd_name(r));
 		unsigned char head[16];
 		size_t hk = rd_peek(r, head, sizeof head);
 		if (hk == 0)
 			die("%s: empty input", e->src);
+		if (hk >= 8 && memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0)
+			die("%s: HDF5 needs a file name (it cannot be read from a pipe)", e->src);
 		if (hk >= 14 && memcmp(head, "%%MatrixMarket", 14) == 0)
 			sp = parked(5, mtx_read_rd(r));
 		else if (hk >= 6 && memcmp(head, NPY_MAGIC6, 6) == 0)
@@ -296,12 +392,16 @@ expr_t *expr_load(const expr_opts_t *o)
 	e->gene_ix = gt;
 
 	celltab_t *ct = NULL;
+	if (!o->cells && hx)
+		ct = parked(7, celltab_obs(h5x_obs(hx)));
+	else if (!o->cells && o->no_counts > 0 && o->counts && h5_is_spec(o->counts))
+		ct = parked(7, celltab_obs(h5mat_obs(o->counts)));   /* cluster --embedding a.h5ad:obsm/X */
 	if (o->cells) {
 		ct = parked(7, celltab_read(o->cells));
 		if (ct->rows != ncells)
 			die("%s: %lld cells (rows after the header), but %s has %lld cells (%s)", ct->src,
 			    (long long)ct->rows, e->src, (long long)ncells,
-			    sp ? "columns of the genes x cells MatrixMarket" :
+			    sp ? "columns of the genes x cells MatrixMarket" : hx ? "obs rows" :
 			    o->no_counts > 0 ? "rows" : "rows of the cells x genes matrix");
 	}
 	int64_t *sel = parked(8, xmallocarray((size_t)(ncells ? ncells : 1), sizeof *sel));
@@ -344,6 +444,9 @@ expr_t *expr_load(const expr_opts_t *o)
 			if (sel[sp->ci[k]] >= 0 && sp->val[k] != 0)
 				e->ptr[sp->ri[k] + 1]++;
 		}
+	} else if (hx) {
+		h5pass_t p = { o, e, tot, sel, NULL };
+		h5x_scan(hx, h5_count, &p);
 	} else if (dm) {
 		rowbuf = xmallocarray((size_t)(ngenes ? ngenes : 1), sizeof *rowbuf);
 		for (int64_t c = 0; c < ncells; c++) {
@@ -374,6 +477,13 @@ expr_t *expr_load(const expr_opts_t *o)
 			}
 		}
 		spmat_free(sp);
+	} else if (hx) {
+		h5pass_t p = { o, e, tot, sel, fill };
+		h5x_scan(hx, h5_fill, &p);
+		h5x_close(hx);
+	}
+	if (sp || hx) {
+		/* sparse files may hold duplicates and unsorted indices */
 		int64_t w = 0;
 		for (int64_t g = 0; g < ngenes; g++)
 			tidy_gene(e, g, &w);

@@ -16,7 +16,8 @@
 typedef struct expr_opts {
 	const char *counts;     /* path or "-" */
 	const char *genes;      /* gene names, one per line (NULL: from the .akm column names) */
-	const char *cells;      /* cells table (TSV, header) or NULL */
+	const char *cells;      /* cells table (TSV, header) or NULL (HDF5: obs) */
+	const char *gene_col;   /* HDF5 counts: var column of gene names (NULL: the index) */
 	const char **where;     /* "COL=VALUE" strings */
 	int nwhere;
 	int normalize;          /* 1: log1p(CP10k); 0: values as given */
@@ -52,19 +53,24 @@ typedef struct expr {
 } expr_t;
 
 /* The input options every expression filter takes, for getopt_long. */
-enum { EXPR_OPT_COUNTS = 1000, EXPR_OPT_GENES, EXPR_OPT_CELLS, EXPR_OPT_WHERE, EXPR_OPT_NONORM };
+enum { EXPR_OPT_COUNTS = 1000, EXPR_OPT_GENES, EXPR_OPT_CELLS, EXPR_OPT_WHERE, EXPR_OPT_NONORM,
+       EXPR_OPT_GENECOL };
 #define EXPR_LONGOPTS \
 	{ "counts", required_argument, NULL, EXPR_OPT_COUNTS }, \
 	{ "genes", required_argument, NULL, EXPR_OPT_GENES }, \
 	{ "cells", required_argument, NULL, EXPR_OPT_CELLS }, \
 	{ "where", required_argument, NULL, EXPR_OPT_WHERE }, \
-	{ "no-normalize", no_argument, NULL, EXPR_OPT_NONORM }
+	{ "no-normalize", no_argument, NULL, EXPR_OPT_NONORM }, \
+	{ "gene-col", required_argument, NULL, EXPR_OPT_GENECOL }
 #define EXPR_USAGE \
 	"  --counts FILE        counts: MatrixMarket .mtx[.gz] (genes x cells) or a dense\n" \
-	"                       .npy/.akm/.tsv (cells x genes); '-' is stdin\n" \
+	"                       .npy/.akm/.tsv (cells x genes); '-' is stdin; or HDF5:\n" \
+	"                       a.h5ad[:layers/NAME|:raw/X], 10x .h5, .loom\n" \
 	"  --genes FILE         gene names, one per line (rows of the .mtx, columns of a\n" \
 	"                       dense matrix; an .akm's column names serve otherwise)\n" \
 	"  --cells FILE         cells table, TSV with a header, one row per cell\n" \
+	"                       [HDF5 counts: obs, its index first]\n" \
+	"  --gene-col NAME      HDF5 counts: var column of gene names [the var index]\n" \
 	"  --where COL=VALUE    keep the cells whose COL is VALUE (repeatable: all hold)\n" \
 	"  --no-normalize       use values as given [log1p(counts per 10,000)]\n"
 /* Set defaults (normalize on). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "h5mat.h"
 #include "in.h"
 #include "out.h"
 #include "xalloc.h"
@@ -247,6 +248,7 @@ int fmt_from_name(const char *path)
 	else if (ends_with(p, ".akm")) f = FMT_AKM;
 	else if (ends_with(p, ".mtx")) f = FMT_MTX;
 	else if (ends_with(p, ".tsv") || ends_with(p, ".txt")) f = FMT_TSV;
+	else if (ends_with(p, ".h5ad") || ends_with(p, ".h5") || ends_with(p, ".loom")) f = FMT_H5;
 	free(p);
 	return f;
 }
@@ -269,6 +271,7 @@ const char *fmt_name(int fmt)
 	case FMT_AKM: return "akm";
 	case FMT_MTX: return "mtx";
 	case FMT_TSV: return "tsv";
+	case FMT_H5: return "hdf5";
 	}
 	return "none";
 }
@@ -288,11 +291,18 @@ akmat_t *mat_load_fmt(const char *spec, int *fmt)
 			*fmt = FMT_NPZ;
 		return m;
 	}
+	if (h5_is_spec(spec)) {
+		if (fmt)
+			*fmt = FMT_H5;
+		return h5mat_load(spec);
+	}
 	rd_t *r = rd_open(spec);
 	unsigned char head[16];
 	size_t k = rd_peek(r, head, sizeof head);
 	if (k == 0)
 		die("%s: empty input", rd_name(r));
+	if (k >= 8 && memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0)
+		die("%s: HDF5 needs a file name (it cannot be read from a pipe)", rd_name(r));
 	akmat_t *m;
 	int f;
 	if (k >= 6 && memcmp(head, NPY_MAGIC, 6) == 0) {
@@ -333,8 +343,8 @@ void mat_save(const akmat_t *m, const char *path, int fmt, int gzip)
 		fmt = fmt_from_name(path);
 	if (fmt == FMT_NONE)
 		die("cannot tell the output format from '%s': use a known extension (.npy .akm .mtx .tsv, optionally .gz)", path);
-	if (fmt == FMT_NPZ)
-		die("%s: writing .npz is not supported; write .npy or .akm", path);
+	if (fmt == FMT_NPZ || fmt == FMT_H5)
+		die("%s: writing .%s is not supported; write .npy or .akm", path, fmt == FMT_NPZ ? "npz" : "h5ad");
 	wr_t *w = wr_open(path, gzip);
 	if ((fmt == FMT_NPY || fmt == FMT_AKM) && wr_isatty(w))
 		die("refusing to write binary %s data to a terminal", fmt_name(fmt));

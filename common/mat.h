@@ -42,7 +42,8 @@ double *mat_f64(const akmat_t *m);
 void mat_check_finite(const akmat_t *m);
 
 /* Formats by name. */
-enum { FMT_NONE, FMT_NPY, FMT_NPZ, FMT_AKM, FMT_MTX, FMT_TSV };
+enum { FMT_NONE, FMT_NPY, FMT_NPZ, FMT_AKM, FMT_MTX, FMT_TSV,
+       FMT_H5 /* .h5ad, 10x .h5, .loom: read only, through h5mat.h */ };
 /* Format implied by a file name's extension (".gz" looked through), or FMT_NONE. */
 int fmt_from_name(const char *path);
 int fmt_parse(const char *s);

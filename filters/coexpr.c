@@ -11,6 +11,7 @@
 #include "corr.h"
 #include "err.h"
 #include "expr.h"
+#include "h5mat.h"
 #include "num.h"
 #include "opt.h"
 #include "out.h"
@@ -434,8 +435,8 @@ int main(int argc, char **argv)
 		die_usage("--shuffle-strata needs --strata COL");
 	if (seed_set && !shuffle)
 		die_usage("--seed needs --shuffle-strata");
-	if (strata && !o.cells)
-		die_usage("--strata needs a cells table (--cells FILE)");
+	if (strata && !o.cells && !h5_is_spec(o.counts))
+		die_usage("--strata needs a cells table (--cells FILE, or HDF5 counts with obs)");
 	R.agg = strata ? agg : AGG_NONE;
 
 	expr_t *e = expr_load(&o);

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "expr.h"
 #include "expr_stats.h"
+#include "h5mat.h"
 #include "stats.h"
 #include "opt.h"
 #include "out.h"
@@ -349,8 +350,8 @@ int main(int argc, char **argv)
 		die_usage("unexpected argument '%s'", argv[optind]);
 	if (!o.counts)
 		die_usage("--counts FILE is required");
-	if (!o.cells)
-		die_usage("--cells FILE is required");
+	if (!o.cells && !h5_is_spec(o.counts))
+		die_usage("--cells FILE is required (HDF5 counts bring their own: obs)");
 	if (!group)
 		die_usage("--group COL is required");
 	if (!control)

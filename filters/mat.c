@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "h5mat.h"
 #include "mat.h"
 #include "out.h"
 #include "strtab.h"
@@ -17,7 +18,9 @@ static const char usage[] =
 	"       mat convert [--to FMT] [--dtype T] [--row-names FILE] [--col-names FILE] [-z] IN OUT\n"
 	"\n"
 	"Inputs: .npy, FILE.npz:MEMBER, .akm[.gz], .mtx[.gz], .tsv[.gz]; the format is\n"
-	"detected from the first bytes, so '-' (stdin) works. Output format from OUT's\n"
+	"detected from the first bytes, so '-' (stdin) works. HDF5 files: a.h5ad (X),\n"
+	"a.h5ad:layers/NAME, :raw/X, :obsm/NAME, 10x .h5, .loom (cells x genes; info on\n"
+	"the whole file lists what it holds). Output format from OUT's\n"
 	"extension (.npy .akm .mtx .tsv, optionally .gz), or --to npy|akm|mtx|tsv.\n"
 	"\n"
 	"  --row-sums, --col-sums   info: one line per row/column with its sum\n"
@@ -120,7 +123,9 @@ static void info_sums(wr_t *w, const akmat_t *m, int by_row)
 static int cmd_info(const char *path, int sums, const char *out)
 {
 	wr_t *w = wr_open(out, 0);
-	if (!sums && strstr(path, ".npz") && !strstr(path, ".npz:")) {
+	if (!sums && h5_is_spec(path) && h5mat_info(path, w)) {
+		/* listed the whole HDF5 file */
+	} else if (!sums && strstr(path, ".npz") && !strstr(path, ".npz:")) {
 		/* Whole archive: summarise every member. */
 		size_t n;
 		char **mem = npz_list(path, &n);
