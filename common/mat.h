@@ -43,6 +43,7 @@ void mat_check_finite(const akmat_t *m);
 
 /* Formats by name. */
 enum { FMT_NONE, FMT_NPY, FMT_NPZ, FMT_AKM, FMT_MTX, FMT_TSV };
+enum { FMT_SAFETENSORS = 32 };   /* read only: common/safetensors.c */
 /* Format implied by a file name's extension (".gz" looked through), or FMT_NONE. */
 int fmt_from_name(const char *path);
 int fmt_parse(const char *s);
