@@ -63,6 +63,10 @@ struct wr;
 akmat_t *npy_read(struct rd *r);
 akmat_t *npy_read_mem(const unsigned char *p, size_t n, const char *name);
 void npy_write(struct wr *w, const akmat_t *m);
+/* A .npy header dict's fields, the dtype not judged (for readers of other
+ * dtypes, e.g. float16 attention in attn_given.c); shape has AK_MAXDIM slots. */
+void npy_fields(const char *name, const char *hdr, char descr[16], int *fortran, int *ndim,
+		int64_t *shape);
 akmat_t *akm_read(struct rd *r);
 void akm_write(struct wr *w, const akmat_t *m);
 akmat_t *tsvmat_read(struct rd *r);
