@@ -219,6 +219,7 @@ typedef struct job {
 	int64_t chunk, nchunks; /* columns per sgemm call */
 	int64_t ld;             /* row stride of the block buffers: n rounded up to 16 */
 	int nbuf;               /* score buffers per block: heads, or 1 (--raw, averaged) */
+	int direct;             /* buffers hold the values themselves (--raw, given attention) */
 	int ndist;
 	int64_t kk;             /* min(k, N) */
 	atomic_llong next;
@@ -327,6 +328,11 @@ static void block_scores(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 {
 	const attn_spec_t *s = j->s;
 	int64_t n = s->n, d = s->d, dk = d / s->heads, nc = j->nchunks, blk = j->blk, ld = j->ld;
+	if (s->given) {
+		for (int h = 0; h < j->nbuf; h++)
+			s->given(s->given_ctx, s->per_head ? h : -1, r0, m, bb->e + (size_t)h * blk * ld, ld);
+		return;
+	}
 	for (int h = 0; h < j->nbuf; h++) {
 		float *e = bb->e + (size_t)h * blk * ld;
 		for (int64_t c = 0; c < nc; c++) {
@@ -404,9 +410,9 @@ static const float *block_values(job_t *j, blockbuf_t *bb, int dist, int64_t i, 
 	int h0 = s->per_head ? dist : 0, nh = s->per_head ? 1 : j->nbuf;
 	for (int h = 0; h < nh; h++) {
 		e[h] = bb->e + (size_t)(h0 + h) * plane + (size_t)i * (size_t)j->ld + (size_t)c0;
-		w[h] = s->raw ? 1.0f : bb->w[((size_t)(h0 + h) * j->blk + (size_t)i) * (size_t)j->nchunks + (size_t)c];
+		w[h] = j->direct ? 1.0f : bb->w[((size_t)(h0 + h) * j->blk + (size_t)i) * (size_t)j->nchunks + (size_t)c];
 	}
-	if (s->raw)
+	if (j->direct)
 		return e[0];
 	kern.combine(bb->vals, e, w, nh, cw);
 	return bb->vals;
@@ -422,7 +428,7 @@ static float entry_value(job_t *j, blockbuf_t *bb, int dist, int64_t i, int64_t 
 	float a = 0;
 	for (int h = 0; h < nh; h++) {
 		float e = bb->e[(size_t)(h0 + h) * plane + (size_t)i * (size_t)j->ld + (size_t)col];
-		if (s->raw) {
+		if (j->direct) {
 			a = e;
 			break;
 		}
@@ -487,6 +493,18 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 	}
 }
 
+/* Every value of the block's rows, for the observer (--check). */
+static void block_observe(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
+{
+	const attn_spec_t *s = j->s;
+	for (int dist = 0; dist < j->ndist; dist++)
+		for (int64_t i = 0; i < m; i++)
+			for (int64_t c = 0; c < j->nchunks; c++) {
+				int64_t c0 = c * j->chunk, cw = s->n - c0 < j->chunk ? s->n - c0 : j->chunk;
+				s->observe(s->observe_ctx, dist, r0 + i, c0, block_values(j, bb, dist, i, c), cw);
+			}
+}
+
 static void *block_worker(void *arg)
 {
 	worker_t *w = arg;
@@ -518,9 +536,11 @@ static void *block_worker(void *arg)
 			break;
 		int64_t r0 = b * j->blk, m = n - r0 < j->blk ? n - r0 : j->blk;
 		block_scores(j, &bb, r0, m);
-		if (!s->raw)
+		if (!j->direct)
 			block_weights(j, &bb, m);
 		block_scan(j, &bb, r0, m);
+		if (s->observe)
+			block_observe(j, &bb, r0, m);
 		int64_t done = atomic_fetch_add(&j->done, 1) + 1;
 		if (w->id == 0)
 			progress("attention rows %lld of %lld", (long long)(done * j->blk < n ? done * j->blk : n),
@@ -582,9 +602,29 @@ static int64_t pick_chunk(int64_t n)
 	return c < n ? c : n;
 }
 
+/* Q and K for every gene, head-major unless --raw averages the heads. */
+static void project(job_t *j, int threads)
+{
+	const attn_spec_t *s = j->s;
+	int64_t n = s->n, d = s->d;
+	j->q = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
+	j->k = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
+	atomic_store(&j->next, 0);
+	int64_t nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
+	run_pool(threads < 2 * nchunk ? threads : (int)(2 * nchunk), project_worker, j);
+	for (int64_t i = 0; i < n * d; i++)
+		if (!isfinite(j->q[i]) || !isfinite(j->k[i]))
+			die("queries or keys overflow float32 (row %lld): inputs too large",
+			    (long long)(i / d + 1));
+	if (!(s->raw && !s->per_head)) {
+		j->q = head_major(j->q, n, d, s->heads);
+		j->k = head_major(j->k, n, d, s->heads);
+	}
+}
+
 void attn_run(const attn_spec_t *s, attn_result_t *r)
 {
-	int64_t n = s->n, d = s->d;
+	int64_t n = s->n;
 	memset(r, 0, sizeof *r);
 	r->ndist = s->per_head ? s->heads : 1;
 	int64_t ns = n;
@@ -616,28 +656,17 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	j.ndist = r->ndist;
 	j.kk = s->k < r->ntotal ? s->k : r->ntotal;
 	pthread_mutex_init(&j.mu, NULL);
-	j.q = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
-	j.k = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
 	int threads = s->threads > 0 ? s->threads : 1;
-
-	atomic_store(&j.next, 0);
-	int64_t nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
-	run_pool(threads < 2 * nchunk ? threads : (int)(2 * nchunk), project_worker, &j);
-	for (int64_t i = 0; i < n * d; i++)
-		if (!isfinite(j.q[i]) || !isfinite(j.k[i]))
-			die("queries or keys overflow float32 (row %lld): inputs too large",
-			    (long long)(i / d + 1));
-	if (!(s->raw && !s->per_head)) {
-		j.q = head_major(j.q, n, d, s->heads);
-		j.k = head_major(j.k, n, d, s->heads);
-	}
+	if (!s->given)
+		project(&j, threads);
 
 	j.blk = pick_block(n);
 	j.nblocks = (n + j.blk - 1) / j.blk;
 	j.chunk = pick_chunk(n);
 	j.nchunks = (n + j.chunk - 1) / j.chunk;
 	j.ld = (n + 15) / 16 * 16;
-	j.nbuf = s->raw && !s->per_head ? 1 : s->heads;
+	j.nbuf = (s->raw || s->given) && !s->per_head ? 1 : s->heads;
+	j.direct = s->raw || s->given;
 	if (s->nat) {
 		/* Pairs by row (stable: counting sort), so each block finds its own. */
 		j.at_start = xcalloc((size_t)j.nblocks + 1, sizeof *j.at_start);

@@ -32,6 +32,16 @@ typedef struct attn_spec {
 	int64_t nat;            /* pairs to look up (0: none) */
 	const int32_t *at_from, *at_to;
 	int threads;
+	/* Given attention instead of X, W_Q, W_K (attn-topk --attn): fills rows
+	 * [r0, r0 + m) of plane p (head p with per_head, else p = -1: the head
+	 * average) into dst, row stride ld. x, wq, wk, bq, bk are unused. */
+	void (*given)(void *ctx, int p, int64_t r0, int64_t m, float *dst, int64_t ld);
+	void *given_ctx;
+	/* Sees every row's ranked values over all n columns (diagonal and genes
+	 * outside the subset included), one column chunk at a time, from the
+	 * worker that computed them (each row exactly once): --check. */
+	void (*observe)(void *ctx, int dist, int64_t row, int64_t c0, const float *v, int64_t cw);
+	void *observe_ctx;
 } attn_spec_t;
 
 typedef struct attn_result {

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "h5mat.h"
 #include "in.h"
+#include "matspec.h"
 #include "out.h"
 #include "xalloc.h"
 
@@ -272,6 +273,7 @@ const char *fmt_name(int fmt)
 	case FMT_MTX: return "mtx";
 	case FMT_TSV: return "tsv";
 	case FMT_H5: return "hdf5";
+	case FMT_SAFETENSORS: return "safetensors";
 	}
 	return "none";
 }
@@ -281,6 +283,10 @@ extern const unsigned char AKM_MAGIC[8];
 
 akmat_t *mat_load_fmt(const char *spec, int *fmt)
 {
+	/* FILE.safetensors:TENSOR and SPEC[a:b] row ranges (matspec.c). */
+	akmat_t *sp = mat_load_special(spec, fmt);
+	if (sp)
+		return sp;
 	/* "a.npz:member": split at the last ':' after ".npz". */
 	const char *z = strstr(spec, ".npz:");
 	if (z) {
@@ -312,6 +318,7 @@ akmat_t *mat_load_fmt(const char *spec, int *fmt)
 		f = FMT_AKM;
 		m = akm_read(r);
 	} else if (k >= 4 && memcmp(head, "PK\003\004", 4) == 0) {
+		mat_refuse_zip(r, spec);
 		rd_close(r);
 		f = FMT_NPZ;
 		m = npz_read(spec, NULL);
@@ -322,6 +329,7 @@ akmat_t *mat_load_fmt(const char *spec, int *fmt)
 	} else if (fmt_from_name(spec) == FMT_NPY || fmt_from_name(spec) == FMT_AKM) {
 		die("%s: not a %s file (wrong magic bytes)", rd_name(r), fmt_name(fmt_from_name(spec)));
 	} else {
+		mat_refuse_binary(r, spec);   /* named, never misread as TSV */
 		f = FMT_TSV;
 		m = tsvmat_read(r);
 	}

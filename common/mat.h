@@ -44,6 +44,7 @@ void mat_check_finite(const akmat_t *m);
 /* Formats by name. */
 enum { FMT_NONE, FMT_NPY, FMT_NPZ, FMT_AKM, FMT_MTX, FMT_TSV,
        FMT_H5 /* .h5ad, 10x .h5, .loom: read only, through h5mat.h */ };
+enum { FMT_SAFETENSORS = 32 };   /* read only: common/safetensors.c */
 /* Format implied by a file name's extension (".gz" looked through), or FMT_NONE. */
 int fmt_from_name(const char *path);
 int fmt_parse(const char *s);
@@ -63,6 +64,10 @@ struct wr;
 akmat_t *npy_read(struct rd *r);
 akmat_t *npy_read_mem(const unsigned char *p, size_t n, const char *name);
 void npy_write(struct wr *w, const akmat_t *m);
+/* A .npy header dict's fields, the dtype not judged (for readers of other
+ * dtypes, e.g. float16 attention in attn_given.c); shape has AK_MAXDIM slots. */
+void npy_fields(const char *name, const char *hdr, char descr[16], int *fortran, int *ndim,
+		int64_t *shape);
 akmat_t *akm_read(struct rd *r);
 void akm_write(struct wr *w, const akmat_t *m);
 akmat_t *tsvmat_read(struct rd *r);

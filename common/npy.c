@@ -42,7 +42,8 @@ static const char *find_key(const char *h, const char *key)
 	return p;
 }
 
-static void parse_descr(const char *name, const char *p, struct npyhdr *h)
+/* The 'descr' string, e.g. "<f4" (at most 15 characters). */
+static void descr_string(const char *name, const char *p, char *d)
 {
 	if (!p)
 		die("%s: .npy header has no 'descr'", name);
@@ -54,12 +55,17 @@ static void parse_descr(const char *name, const char *p, struct npyhdr *h)
 	const char *e = strchr(p + 1, q);
 	if (!e || e - p > 16)
 		die("%s: .npy header: cannot read 'descr'", name);
-	char d[16];
 	memcpy(d, p + 1, (size_t)(e - p - 1));
 	d[e - p - 1] = '\0';
 	if (strchr(d, 'O'))
 		die("%s: object arrays are not supported (they are pickled Python objects, which "
 		    "would run code on loading); save a numeric array, e.g. x.astype('float32')", name);
+}
+
+static void parse_descr(const char *name, const char *p, struct npyhdr *h)
+{
+	char d[16];
+	descr_string(name, p, d);
 	char end = d[0];
 	const char *t = d + 1;
 	if (end != '<' && end != '>' && end != '|' && end != '=')
@@ -108,6 +114,21 @@ static void parse_header(const char *name, const char *hdr, struct npyhdr *h)
 		die("%s: .npy header has no 'fortran_order'", name);
 	h->fortran = strncmp(f, "True", 4) == 0;
 	parse_shape(name, find_key(hdr, "shape"), h);
+}
+
+void npy_fields(const char *name, const char *hdr, char descr[16], int *fortran, int *ndim,
+		int64_t *shape)
+{
+	struct npyhdr h;
+	memset(&h, 0, sizeof h);
+	descr_string(name, find_key(hdr, "descr"), descr);
+	const char *f = find_key(hdr, "fortran_order");
+	if (!f)
+		die("%s: .npy header has no 'fortran_order'", name);
+	*fortran = strncmp(f, "True", 4) == 0;
+	parse_shape(name, find_key(hdr, "shape"), &h);
+	*ndim = h.ndim;
+	memcpy(shape, h.shape, sizeof h.shape);
 }
 
 static void swap_bytes(void *data, int64_t n, size_t esz)

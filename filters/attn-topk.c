@@ -2,6 +2,7 @@
  * quantiles in the layer's whole distribution, or the value, rank and
  * quantile of given pairs (--at). The engine is common/attn.c. */
 #include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "attn.h"
+#include "attn_given.h"
 #include "err.h"
 #include "mat.h"
 #include "num.h"
@@ -21,6 +23,7 @@
 
 static const char usage[] =
 	"usage: attn-topk --resid X --wq WQ --wk WK --heads H [--top K] [options] [-o OUT]\n"
+	"       attn-topk --attn A.npy [--top K] [options] [-o OUT]\n"
 	"\n"
 	"Head-averaged attention between all gene pairs of one layer, streamed in row\n"
 	"blocks; the top-K directed pairs with exact ranks and quantiles.\n"
@@ -32,6 +35,13 @@ static const char usage[] =
 	"  --ln-bias FILE      ... and this beta\n"
 	"  --ln-eps E          LayerNorm epsilon [1e-5]\n"
 	"  --heads H           number of heads (must divide d)\n"
+	"  --attn A.npy        rank a given attention matrix instead (a forward pass's\n"
+	"                      output_attentions): n x n, or H x n x n (heads averaged;\n"
+	"                      --per-head ranks each), float16/32/64, C order\n"
+	"  --check A.npy       compare the computed attention with a forward pass's\n"
+	"                      (n x n, or H x n x n): report the max |difference| and\n"
+	"                      the top-100 pairs shared on stderr; exit 1 above --check-tol\n"
+	"  --check-tol T       largest max |difference| accepted [1e-4]\n"
 	"  --top K             pairs to keep [10000]\n"
 	"  --raw               head-averaged scaled scores instead of softmax\n"
 	"  --abs               rank by |value| (the signed value is reported)\n"
@@ -53,7 +63,7 @@ static const char usage[] =
 enum {
 	OPT_RESID = 256, OPT_WQ, OPT_WK, OPT_BQ, OPT_BK, OPT_LNW, OPT_LNB, OPT_LNEPS, OPT_HEADS,
 	OPT_TOP, OPT_RAW, OPT_ABS, OPT_SELF, OPT_PERHEAD, OPT_GENES, OPT_AT, OPT_LABEL, OPT_THREADS,
-	OPT_SUBSET,
+	OPT_SUBSET, OPT_ATTN, OPT_CHECK, OPT_CHECKTOL,
 };
 
 static const struct option longopts[] = {
@@ -76,6 +86,9 @@ static const struct option longopts[] = {
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "attn", required_argument, NULL, OPT_ATTN },
+	{ "check", required_argument, NULL, OPT_CHECK },
+	{ "check-tol", required_argument, NULL, OPT_CHECKTOL },
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -234,6 +247,105 @@ static void put_row(wr_t *w, const strtab_t *genes, int32_t from, int32_t to, fl
 	wr_putc(w, '\n');
 }
 
+/* --attn: the engine's rows of the given matrix. */
+static void given_fill(void *ctx, int p, int64_t r0, int64_t m, float *dst, int64_t ld)
+{
+	const attn_given_t *g = ctx;
+	attn_given_rows(g, p, r0, m, 0, g->n, dst, ld);
+}
+
+/* --check: per row, the largest |computed - given| and where (each row is
+ * seen by one worker only: no locks, and the result is the same for any
+ * thread count). */
+typedef struct check {
+	attn_given_t *g;
+	int per_head;
+	int64_t n;
+	double *maxd;       /* [ndist][n] */
+	int64_t *argj;      /* [ndist][n] */
+} check_t;
+
+static void check_observe(void *ctx, int dist, int64_t row, int64_t c0, const float *v, int64_t cw)
+{
+	check_t *c = ctx;
+	size_t at = (size_t)dist * (size_t)c->n + (size_t)row;
+	if (c0 == 0) {
+		c->maxd[at] = -1;
+		c->argj[at] = 0;
+	}
+	for (int64_t j = 0; j < cw; j++) {
+		double e = fabs((double)v[j] - attn_given_at(c->g, c->per_head ? dist : -1, row, c0 + j));
+		if (!(e <= c->maxd[at])) {   /* NaN counts as the largest */
+			c->maxd[at] = e;
+			c->argj[at] = c0 + j;
+		}
+	}
+}
+
+/* Pairs among the first k of a and of b (selections, best first). */
+static int shared_pairs(const tk_buf_t *a, const tk_buf_t *b, size_t k)
+{
+	int shared = 0;
+	size_t na = a->n < k ? a->n : k, nb = b->n < k ? b->n : k;
+	for (size_t i = 0; i < na; i++)
+		for (size_t u = 0; u < nb; u++)
+			if (a->v[i].from == b->v[u].from && a->v[i].to == b->v[u].to) {
+				shared++;
+				break;
+			}
+	return shared;
+}
+
+#define CHECK_TOP 100
+
+/* Compare the run's attention with the forward pass's: one line per
+ * distribution on stderr; 1 if any max |difference| exceeds tol. */
+static int check_report(const attn_spec_t *s, const attn_result_t *r, check_t *c, const char *path,
+			const strtab_t *genes, double tol)
+{
+	attn_spec_t gs = *s;
+	gs.given = given_fill;
+	gs.given_ctx = c->g;
+	gs.observe = NULL;
+	gs.raw = 0;
+	gs.nat = 0;
+	gs.k = CHECK_TOP;
+	attn_result_t gr;
+	attn_run(&gs, &gr);
+	int bad = 0;
+	for (int t = 0; t < r->ndist; t++) {
+		double worst = -1;
+		int64_t wi = 0;
+		for (int64_t i = 0; i < c->n; i++) {
+			double e = c->maxd[(size_t)t * (size_t)c->n + (size_t)i];
+			if (!(e <= worst)) {
+				worst = e;
+				wi = i;
+			}
+		}
+		int64_t wj = c->argj[(size_t)t * (size_t)c->n + (size_t)wi];
+		size_t k = gr.top[t].n < CHECK_TOP ? gr.top[t].n : CHECK_TOP;
+		int shared = shared_pairs(&r->top[t], &gr.top[t], CHECK_TOP);
+		int ok = worst <= tol;
+		bad |= !ok;
+		char head[32] = "";
+		if (r->ndist > 1)
+			snprintf(head, sizeof head, "head %d: ", t);
+		char wa[64], wb[64];
+		snprintf(wa, sizeof wa, "%.60s", genes ? strtab_str(genes, wi) : "");
+		snprintf(wb, sizeof wb, "%.60s", genes ? strtab_str(genes, wj) : "");
+		if (!genes) {
+			snprintf(wa, sizeof wa, "%lld", (long long)wi);
+			snprintf(wb, sizeof wb, "%lld", (long long)wj);
+		}
+		fprintf(stderr, "attn-topk: check against %s: %smax |computed - given| %.3g (from %s to %s), "
+			"top-%d pairs shared %d of %zu: %s (--check-tol %g)\n", path, head, worst, wa, wb,
+			CHECK_TOP, shared, k, ok ? "ok" : "FAILED", tol);
+	}
+	attn_result_free(&gr);
+	return bad;
+}
+
 /* --label values: kept reachable from a static, since --help and error exits
  * leave main with the array in use (valgrind counted it definitely lost). */
 static char **labels_kept;
@@ -242,8 +354,9 @@ int main(int argc, char **argv)
 {
 	err_init(argv[0]);
 	const char *resid = NULL, *wq = NULL, *wk = NULL, *bq = NULL, *bk = NULL, *lnw = NULL,
-		   *lnb = NULL, *genes_path = NULL, *at = NULL, *out = NULL, *subset_path = NULL;
-	double ln_eps = 1e-5;
+		   *lnb = NULL, *genes_path = NULL, *at = NULL, *out = NULL, *subset_path = NULL,
+		   *attn_path = NULL, *check_path = NULL;
+	double ln_eps = 1e-5, check_tol = 1e-4;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, verbose = 0, c;
 	char **label = labels_kept = xmallocarray((size_t)argc, sizeof *label);
@@ -272,6 +385,13 @@ int main(int argc, char **argv)
 		case OPT_GENES: genes_path = optarg; break;
 		case OPT_AT: at = optarg; break;
 		case OPT_SUBSET: subset_path = optarg; break;
+		case OPT_ATTN: attn_path = optarg; break;
+		case OPT_CHECK: check_path = optarg; break;
+		case OPT_CHECKTOL:
+			check_tol = opt_double(optarg, "--check-tol");
+			if (!(check_tol >= 0))
+				die_usage("--check-tol: %s is negative", optarg);
+			break;
 		case OPT_LABEL:
 			if (!strchr(optarg, '=') || optarg[0] == '=' || strpbrk(optarg, "\t\n"))
 				die_usage("--label: expected NAME=VALUE (no tabs), got '%s'", optarg);
@@ -286,31 +406,53 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!resid || !wq || !wk)
-		die_usage("--resid, --wq and --wk are required");
-	if (!heads)
-		die_usage("--heads is required");
+	if (attn_path) {
+		if (resid || wq || wk || bq || bk || lnw || lnb || raw || check_path)
+			die_usage("--attn ranks a given matrix: --resid, --wq, --wk, --bq, --bk, --ln-*, --raw "
+				  "and --check do not apply");
+	} else {
+		if (!resid || !wq || !wk)
+			die_usage("--resid, --wq and --wk are required (or --attn)");
+		if (!heads)
+			die_usage("--heads is required");
+	}
 	progress_init(verbose);
 
-	/* Weights first: they fix d; then X must have d columns. */
-	int64_t d, n;
-	akmat_t *probe = mat_load(wq);
-	d = probe->ndim == 2 ? probe->cols : mat_count(probe);
-	mat_free(probe);
-	d_source = wq;
-	float *fwq = load_f32(wq, d, d, "d x d", NULL);
-	float *fwk = load_f32(wk, d, d, "d x d", NULL);
-	float *x = load_f32(resid, -1, d, "genes x d", &n);
-	float *fbq = bq ? load_f32(bq, -2, d, "a bias", NULL) : NULL;
-	float *fbk = bk ? load_f32(bk, -2, d, "a bias", NULL) : NULL;
-	float *flnw = lnw ? load_f32(lnw, -2, d, "a LayerNorm weight", NULL) : NULL;
-	float *flnb = lnb ? load_f32(lnb, -2, d, "a LayerNorm bias", NULL) : NULL;
-	if (n == 0)
-		die("%s: no rows (genes)", resid);
-	if (d % heads != 0)
-		die("--heads %lld does not divide d = %lld", heads, (long long)d);
-	if (n > INT32_MAX)
-		die("%s: %lld genes, at most %d supported", resid, (long long)n, INT32_MAX);
+	int64_t d = 0, n;
+	float *fwq = NULL, *fwk = NULL, *x = NULL, *fbq = NULL, *fbk = NULL, *flnw = NULL, *flnb = NULL;
+	attn_given_t *given = NULL;
+	if (attn_path) {
+		/* The matrix fixes n and the heads. */
+		given = attn_given_open(attn_path);
+		n = given->n;
+		if (given->has_heads && heads && heads != given->heads)
+			die("%s: %d heads, but --heads %lld", attn_path, given->heads, heads);
+		if (!given->has_heads && heads > 1)
+			die("%s: one n x n matrix (heads already averaged), but --heads %lld", attn_path, heads);
+		if (per_head && !given->has_heads)
+			die("%s: --per-head needs heads x n x n; this is one n x n matrix", attn_path);
+		heads = given->heads;
+		resid = attn_path;
+	} else {
+		/* Weights first: they fix d; then X must have d columns. */
+		akmat_t *probe = mat_load(wq);
+		d = probe->ndim == 2 ? probe->cols : mat_count(probe);
+		mat_free(probe);
+		d_source = wq;
+		fwq = load_f32(wq, d, d, "d x d", NULL);
+		fwk = load_f32(wk, d, d, "d x d", NULL);
+		x = load_f32(resid, -1, d, "genes x d", &n);
+		fbq = bq ? load_f32(bq, -2, d, "a bias", NULL) : NULL;
+		fbk = bk ? load_f32(bk, -2, d, "a bias", NULL) : NULL;
+		flnw = lnw ? load_f32(lnw, -2, d, "a LayerNorm weight", NULL) : NULL;
+		flnb = lnb ? load_f32(lnb, -2, d, "a LayerNorm bias", NULL) : NULL;
+		if (n == 0)
+			die("%s: no rows (genes)", resid);
+		if (d % heads != 0)
+			die("--heads %lld does not divide d = %lld", heads, (long long)d);
+		if (n > INT32_MAX)
+			die("%s: %lld genes, at most %d supported", resid, (long long)n, INT32_MAX);
+	}
 	strtab_t *genes = NULL;
 	if (genes_path) {
 		genes = strtab_read_lines(genes_path);
@@ -338,9 +480,39 @@ int main(int argc, char **argv)
 		.n = n, .d = d, .heads = (int)heads, .x = x, .wq = fwq, .wk = fwk, .bq = fbq, .bk = fbk,
 		.raw = raw, .absval = absval, .keep_self = keep_self, .per_head = per_head, .k = top,
 		.subset = subset, .nat = nat, .at_from = at_from, .at_to = at_to, .threads = (int)threads,
+		.given = given ? given_fill : NULL, .given_ctx = given,
 	};
+	check_t chk = { 0 };
+	if (check_path) {
+		chk.g = attn_given_open(check_path);
+		chk.n = n;
+		chk.per_head = per_head;
+		if (chk.g->n != n)
+			die("%s: attention over %lld genes, but %s has %lld", check_path, (long long)chk.g->n,
+			    resid, (long long)n);
+		if (chk.g->has_heads && chk.g->heads != heads)
+			die("check against %s: FAILED: the forward pass has %d heads, --heads says %lld",
+			    check_path, chk.g->heads, heads);
+		if (per_head && !chk.g->has_heads)
+			die("%s: --per-head --check needs the per-head attention (heads x n x n)", check_path);
+		chk.maxd = xmallocarray(xmul((size_t)n, (size_t)heads), sizeof *chk.maxd);
+		chk.argj = xmallocarray(xmul((size_t)n, (size_t)heads), sizeof *chk.argj);
+		s.observe = check_observe;
+		s.observe_ctx = &chk;
+		/* the top-100 compared, whatever --top prints */
+		s.k = top > CHECK_TOP ? top : CHECK_TOP;
+	}
 	attn_result_t r;
 	attn_run(&s, &r);
+	if (check_path) {
+		if (check_report(&s, &r, &chk, check_path, genes, check_tol))
+			die("check against %s: the computed attention differs from the forward pass's by more "
+			    "than --check-tol %g: check the export (W_Q/W_K layout out x in, head split, "
+			    "--heads, LayerNorm, biases, residual stream)", check_path, check_tol);
+		attn_given_close(chk.g);
+		free(chk.maxd);
+		free(chk.argj);
+	}
 
 	wr_puts(w, "from\tto\tvalue\trank\tquantile");
 	if (per_head)
@@ -357,7 +529,7 @@ int main(int argc, char **argv)
 					r.at_rank[p * r.ndist + t], r.ntotal, per_head ? t : -1, nlabel, label);
 	} else {
 		for (int t = 0; t < r.ndist; t++)
-			for (size_t i = 0; i < r.top[t].n; i++)
+			for (size_t i = 0; i < r.top[t].n && (long long)i < top; i++)
 				put_row(w, genes, r.top[t].v[i].from, r.top[t].v[i].to, r.top[t].v[i].value,
 					r.rank[t][i], r.ntotal, per_head ? t : -1, nlabel, label);
 	}
@@ -376,5 +548,6 @@ int main(int argc, char **argv)
 	free(flnw);
 	free(flnb);
 	free(labels_kept);
+	attn_given_close(given);
 	return 0;
 }

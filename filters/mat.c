@@ -10,6 +10,7 @@
 #include "h5mat.h"
 #include "mat.h"
 #include "out.h"
+#include "safetensors.h"
 #include "strtab.h"
 #include "xalloc.h"
 
@@ -17,10 +18,12 @@ static const char usage[] =
 	"usage: mat info [--row-sums | --col-sums] [-o OUT] FILE\n"
 	"       mat convert [--to FMT] [--dtype T] [--row-names FILE] [--col-names FILE] [-z] IN OUT\n"
 	"\n"
-	"Inputs: .npy, FILE.npz:MEMBER, .akm[.gz], .mtx[.gz], .tsv[.gz]; the format is\n"
-	"detected from the first bytes, so '-' (stdin) works. HDF5 files: a.h5ad (X),\n"
-	"a.h5ad:layers/NAME, :raw/X, :obsm/NAME, 10x .h5, .loom (cells x genes; info on\n"
-	"the whole file lists what it holds). Output format from OUT's\n"
+	"Inputs: .npy, FILE.npz:MEMBER, .akm[.gz], .mtx[.gz], .tsv[.gz],\n"
+	"FILE.safetensors:TENSOR (info FILE.safetensors lists the tensors); SPEC[a:b]\n"
+	"takes rows a..b-1. The format is detected from the first bytes, so '-'\n"
+	"(stdin) works. HDF5 files: a.h5ad (X), a.h5ad:layers/NAME, :raw/X,\n"
+	":obsm/NAME, 10x .h5, .loom (cells x genes; info on the whole file lists what\n"
+	"it holds). Output format from OUT's\n"
 	"extension (.npy .akm .mtx .tsv, optionally .gz), or --to npy|akm|mtx|tsv.\n"
 	"\n"
 	"  --row-sums, --col-sums   info: one line per row/column with its sum\n"
@@ -125,6 +128,9 @@ static int cmd_info(const char *path, int sums, const char *out)
 	wr_t *w = wr_open(out, 0);
 	if (!sums && h5_is_spec(path) && h5mat_info(path, w)) {
 		/* listed the whole HDF5 file */
+	} else if (!sums && !strstr(path, ".safetensors:") && path[strlen(path) - 1] != ']' && st_is_file(path)) {
+		/* Weights: the tensors' names, dtypes and shapes. */
+		st_list(w, path);
 	} else if (!sums && strstr(path, ".npz") && !strstr(path, ".npz:")) {
 		/* Whole archive: summarise every member. */
 		size_t n;
