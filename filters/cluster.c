@@ -1,7 +1,8 @@
-/* cluster: assign cells to K strata by k-means, on the top principal
- * components of log1p(CP10k) of the most variable genes or on a provided
- * embedding (e.g. a model's cell embedding), deterministically for a seed;
- * for coexpr --strata when cells have no labels. */
+/* cluster: assign cells to strata by k-means (K clusters) or by Leiden
+ * communities of a kNN graph (igraph), on the top principal components of
+ * log1p(CP10k) of the most variable genes or on a provided embedding (e.g. a
+ * model's cell embedding), deterministically for a seed; for coexpr --strata
+ * when cells have no labels. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "err.h"
 #include "expr.h"
 #include "kmeans.h"
+#include "leiden.h"
 #include "mat.h"
 #include "opt.h"
 #include "out.h"
@@ -17,32 +19,43 @@
 #include "xalloc.h"
 
 static const char usage[] =
-	"usage: cluster --k K (--counts FILE [--genes FILE] | --embedding FILE) [--cells FILE]\n"
-	"               [--where COL=VALUE]... [--no-normalize] [--hvg N] [--pcs P] [--no-scale]\n"
-	"               [--seed S] [--restarts R] [--max-iter N] [--column NAME] [--scores FILE]\n"
-	"               [-o OUT]\n"
+	"usage: cluster (--k K | --method leiden) (--counts FILE [--genes FILE] | --embedding FILE)\n"
+	"               [--cells FILE] [--where COL=VALUE]... [--no-normalize] [--hvg N] [--pcs P]\n"
+	"               [--no-scale] [--seed S] [--restarts R] [--max-iter N] [--knn K]\n"
+	"               [--resolution R] [--objective modularity|cpm] [--beta B] [--iterations N]\n"
+	"               [--graph-out FILE] [--stats FILE] [--column NAME] [--scores FILE] [-o OUT]\n"
 	"\n"
-	"k-means of the selected cells into K clusters (1 = largest), on the top P principal\n"
-	"components of the N most variable genes' log1p(counts per 10,000) (centred and\n"
-	"scaled to unit variance), or on the rows of an embedding (cells x dims).\n"
+	"k-means of the selected cells into K clusters, or Leiden communities of their kNN\n"
+	"graph (1 = largest), on the top P principal components of the N most variable\n"
+	"genes' log1p(counts per 10,000) (centred and scaled to unit variance), or on the\n"
+	"rows of an embedding (cells x dims).\n"
 	"Output: the cells table with one more column (NA for cells not selected), or\n"
 	"'cell cluster' (1-based input order) without a cells table.\n"
 	"\n"
 	EXPR_USAGE
 	"  --embedding FILE     cells x dims matrix (.npy, .akm, .tsv) instead of --counts\n"
-	"  --k K                number of clusters\n"
+	"  --method M           kmeans or leiden [kmeans]\n"
+	"  --k K                number of clusters (kmeans)\n"
 	"  --hvg N              genes of largest variance for the PCA [2000]\n"
 	"  --pcs P              principal components [20]\n"
 	"  --no-scale           centre the genes but do not scale them to unit variance\n"
-	"  --seed S             seed of the k-means++ starts [1]\n"
+	"  --seed S             seed of the k-means++ starts or of Leiden [1]\n"
 	"  --restarts R         k-means runs; the least within-cluster sum of squares wins [10]\n"
 	"  --max-iter N         Lloyd iterations per run [300]\n"
+	"  --knn K              leiden: neighbours per cell in the kNN graph [15]\n"
+	"  --resolution R       leiden: resolution parameter [1]\n"
+	"  --objective O        leiden: modularity or cpm [modularity]\n"
+	"  --beta B             leiden: randomness of the refinement [0.01]\n"
+	"  --iterations N       leiden: iterations, -1 = until stable [-1]\n"
+	"  --graph-out FILE     leiden: write the kNN graph's edges (from to, 0-based)\n"
+	"  --stats FILE         leiden: write communities, modularity and quality\n"
 	"  --column NAME        name of the added column [cluster]\n"
 	"  --scores FILE        also write the PCA scores, selected cells x P (.npy .akm .tsv)\n"
 	"  -o FILE              output [stdout]; .gz compresses\n"
 	"  -h, --help           this text\n";
 
-enum { OPT_EMB = 256, OPT_K, OPT_HVG, OPT_PCS, OPT_NOSCALE, OPT_SEED, OPT_RESTARTS, OPT_MAXITER, OPT_COLUMN, OPT_SCORES };
+enum { OPT_EMB = 256, OPT_K, OPT_HVG, OPT_PCS, OPT_NOSCALE, OPT_SEED, OPT_RESTARTS, OPT_MAXITER, OPT_COLUMN, OPT_SCORES,
+       OPT_METHOD, OPT_KNN, OPT_RES, OPT_OBJ, OPT_BETA, OPT_ITER, OPT_GRAPH, OPT_STATS };
 
 static const struct option longopts[] = {
 	EXPR_LONGOPTS,
@@ -56,6 +69,14 @@ static const struct option longopts[] = {
 	{ "max-iter", required_argument, NULL, OPT_MAXITER },
 	{ "column", required_argument, NULL, OPT_COLUMN },
 	{ "scores", required_argument, NULL, OPT_SCORES },
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "knn", required_argument, NULL, OPT_KNN },
+	{ "resolution", required_argument, NULL, OPT_RES },
+	{ "objective", required_argument, NULL, OPT_OBJ },
+	{ "beta", required_argument, NULL, OPT_BETA },
+	{ "iterations", required_argument, NULL, OPT_ITER },
+	{ "graph-out", required_argument, NULL, OPT_GRAPH },
+	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -127,6 +148,39 @@ static void write_out(const char *out, const expr_t *e, const int32_t *lab, cons
 	wr_close(w);
 }
 
+/* The kNN graph as python-igraph's Graph(n, edges) takes it: 0-based
+ * vertex ids (the selected cells in input order), one edge per line, in the
+ * order igraph got them (the order matters to Leiden's outcome). */
+static void write_graph(const char *path, const knn_graph_t *g)
+{
+	wr_t *w = wr_open(path, 0);
+	wr_puts(w, "from\tto\n");
+	for (int64_t t = 0; t < g->m; t++) {
+		wr_i64(w, g->ends[2 * t]);
+		wr_putc(w, '\t');
+		wr_i64(w, g->ends[2 * t + 1]);
+		wr_putc(w, '\n');
+	}
+	wr_close(w);
+}
+
+static void write_stats(const char *path, const knn_graph_t *g, const leiden_stats_t *st)
+{
+	wr_t *w = wr_open(path, 0);
+	wr_puts(w, "cells\tedges\tcommunities\tmodularity\tquality\n");
+	wr_i64(w, g->n);
+	wr_putc(w, '\t');
+	wr_i64(w, g->m);
+	wr_putc(w, '\t');
+	wr_i64(w, st->ncomm);
+	wr_putc(w, '\t');
+	wr_f64(w, st->modularity);
+	wr_putc(w, '\t');
+	wr_f64(w, st->quality);
+	wr_putc(w, '\n');
+	wr_close(w);
+}
+
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
@@ -135,7 +189,11 @@ int main(int argc, char **argv)
 	o.keep_table = 1;
 	const char *emb = NULL, *out = NULL, *column = "cluster", *scores = NULL;
 	long long k = 0, hvg = 2000, pcs = 20, seed = 1, restarts = 10, max_iter = 300;
-	int scale = 1, c;
+	int scale = 1, use_leiden = 0, c;
+	long long knn = 15;
+	leiden_opts_t lo = { LEIDEN_MODULARITY, 1.0, 0.01, -1, 1 };
+	const char *graph_out = NULL, *stats_out = NULL;
+	int leiden_opt = 0;  /* a Leiden-only option was given */
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		if (expr_getopt(&o, c, optarg))
 			continue;
@@ -150,6 +208,33 @@ int main(int argc, char **argv)
 		case OPT_MAXITER: max_iter = opt_int(optarg, "--max-iter", 1, 1000000); break;
 		case OPT_COLUMN: column = optarg; break;
 		case OPT_SCORES: scores = optarg; break;
+		case OPT_METHOD:
+			if (strcmp(optarg, "kmeans") == 0) use_leiden = 0;
+			else if (strcmp(optarg, "leiden") == 0) use_leiden = 1;
+			else die_usage("--method: '%s' is not kmeans or leiden", optarg);
+			break;
+		case OPT_KNN: knn = opt_int(optarg, "--knn", 1, INT32_MAX); leiden_opt = 1; break;
+		case OPT_RES:
+			lo.resolution = opt_double(optarg, "--resolution");
+			if (!(lo.resolution > 0))
+				die_usage("--resolution: '%s' is not positive", optarg);
+			leiden_opt = 1;
+			break;
+		case OPT_OBJ:
+			if (strcmp(optarg, "modularity") == 0) lo.objective = LEIDEN_MODULARITY;
+			else if (strcmp(optarg, "cpm") == 0) lo.objective = LEIDEN_CPM;
+			else die_usage("--objective: '%s' is not modularity or cpm", optarg);
+			leiden_opt = 1;
+			break;
+		case OPT_BETA:
+			lo.beta = opt_double(optarg, "--beta");
+			if (!(lo.beta > 0))
+				die_usage("--beta: '%s' is not positive", optarg);
+			leiden_opt = 1;
+			break;
+		case OPT_ITER: lo.iterations = (int)opt_int(optarg, "--iterations", -1, INT32_MAX); leiden_opt = 1; break;
+		case OPT_GRAPH: graph_out = optarg; leiden_opt = 1; break;
+		case OPT_STATS: stats_out = optarg; leiden_opt = 1; break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: die_usage("bad option");
@@ -157,8 +242,16 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!k)
-		die_usage("--k K is required");
+	if (use_leiden && k)
+		die_usage("--k is for --method kmeans (Leiden finds the number of communities)");
+	if (!use_leiden && !k)
+		die_usage("--k K is required (or --method leiden)");
+	if (!use_leiden && leiden_opt)
+		die_usage("--knn, --resolution, --objective, --beta, --iterations, --graph-out and --stats need --method leiden");
+	if (use_leiden && (restarts != 10 || max_iter != 300))
+		die_usage("--restarts and --max-iter are for --method kmeans");
+	if (lo.iterations == 0)
+		die_usage("--iterations: 0 iterations would leave every cell alone (-1 = until stable)");
 	if (!o.counts == !emb)
 		die_usage("give either --counts FILE or --embedding FILE");
 	if (scores && emb)
@@ -194,10 +287,24 @@ int main(int argc, char **argv)
 			mat_free(sm);
 		}
 	}
-	if (k > e->ncells)
-		die("%s: --k %lld is more than the %lld selected cells", e->src, k, (long long)e->ncells);
 	int32_t *lab = xmallocarray((size_t)e->ncells, sizeof *lab);
-	kmeans(x, e->ncells, d, (int)k, (int)restarts, (int)max_iter, (uint64_t)seed, lab);
+	if (use_leiden) {
+		if (knn >= e->ncells)
+			die("%s: --knn %lld needs more than %lld selected cells", e->src, knn, (long long)e->ncells);
+		knn_graph_t *g = knn_graph(x, e->ncells, d, (int)knn);
+		if (graph_out)
+			write_graph(graph_out, g);
+		lo.seed = (uint64_t)seed;
+		leiden_stats_t st;
+		leiden(g, &lo, lab, &st);
+		if (stats_out)
+			write_stats(stats_out, g, &st);
+		knn_graph_free(g);
+	} else {
+		if (k > e->ncells)
+			die("%s: --k %lld is more than the %lld selected cells", e->src, k, (long long)e->ncells);
+		kmeans(x, e->ncells, d, (int)k, (int)restarts, (int)max_iter, (uint64_t)seed, lab);
+	}
 	write_out(out, e, lab, column);
 	free(lab);
 	free(x);

@@ -22,8 +22,8 @@ static const char usage[] =
 	"usage: coexpr --counts FILE [--genes FILE] [--cells FILE] [--where COL=VALUE]...\n"
 	"              [--no-normalize] [--method spearman|pearson]\n"
 	"              [--genes-subset FILE | --hvg N] [--sources FILE] [--top K] [--abs]\n"
-	"              [--strata COL [--agg max|mean|range|deviation] [--min-cells N]\n"
-	"               [--shuffle-strata [--seed S]]] [-o OUT]\n"
+	"              [--strata COL [--agg max|mean|wmean|range|deviation] [--min-cells N]\n"
+	"               [--shuffle-strata | --random-strata] [--seed S]] [-o OUT]\n"
 	"\n"
 	"Correlation of every pair of genes over the selected cells of log1p(counts per\n"
 	"10,000), written as directed pairs: from to value (both directions, no self pairs).\n"
@@ -34,21 +34,25 @@ static const char usage[] =
 	"  --hvg N              only the N most variable genes (as gene-stats --hvg)\n"
 	"  --sources FILE       only pairs from these genes (to every gene of the subset)\n"
 	"  --top K              only the K strongest pairs, strongest first\n"
-	"  --abs                --top and --agg max compare |value|; the sign is kept\n"
+	"  --abs                --top and --agg max compare |value| (the sign is kept);\n"
+	"                       --agg mean and wmean average |value| (CSSI-mean)\n"
 	"  --strata COL         correlate within each value of cells-table column COL,\n"
 	"                       then aggregate over the strata (CSSI)\n"
-	"  --agg A              max, mean (weighted by cells), range (max - min) or\n"
-	"                       deviation (max |stratum - all selected cells|) [max]\n"
-	"  --min-cells N        skip (and report) strata with fewer cells [20]\n"
+	"  --agg A              max, mean (unweighted mean over strata), wmean (weighted\n"
+	"                       by cells), range (max - min) or deviation\n"
+	"                       (max |stratum - all selected cells|) [max]\n"
+	"  --min-cells N        skip (and report) strata with fewer cells, N >= 3 [20]\n"
 	"  --shuffle-strata     null model: permute the stratum labels over the cells\n"
 	"                       (same stratum sizes) before correlating\n"
-	"  --seed S             seed of --shuffle-strata [1]\n"
+	"  --random-strata      null model: each cell takes one of the kept strata at\n"
+	"                       random (uniform; sizes vary)\n"
+	"  --seed S             seed of --shuffle-strata or --random-strata [1]\n"
 	"  -o FILE              output [stdout]; .gz compresses\n"
 	"  -h, --help           this text\n";
 
 enum { OPT_METHOD = 256, OPT_SUBSET, OPT_HVG, OPT_SOURCES, OPT_TOP, OPT_ABS, OPT_STRATA, OPT_AGG,
-       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED };
-enum { AGG_NONE, AGG_MAX, AGG_MEAN, AGG_RANGE, AGG_DEV };
+       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED, OPT_RANDOM };
+enum { AGG_NONE, AGG_MAX, AGG_MEAN, AGG_WMEAN, AGG_RANGE, AGG_DEV };
 
 static const struct option longopts[] = {
 	EXPR_LONGOPTS,
@@ -63,6 +67,7 @@ static const struct option longopts[] = {
 	{ "min-cells", required_argument, NULL, OPT_MINCELLS },
 	{ "shuffle-strata", no_argument, NULL, OPT_SHUFFLE },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "random-strata", no_argument, NULL, OPT_RANDOM },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -265,9 +270,10 @@ static void fold(int agg, int absval, double w, const double *C, const double *P
 			if (isnan(A[k]) || (absval ? fabs(v) > fabs(A[k]) : v > A[k]))
 				A[k] = v;
 			break;
-		case AGG_MEAN:
+		case AGG_MEAN:   /* w = 1 */
+		case AGG_WMEAN:  /* w = the stratum's cells */
 			if (isnan(A[k])) { A[k] = 0; B[k] = 0; }
-			A[k] += w * v;
+			A[k] += w * (absval ? fabs(v) : v);
 			B[k] += w;
 			break;
 		case AGG_RANGE:
@@ -286,7 +292,7 @@ static void fold(int agg, int absval, double w, const double *C, const double *P
 static void finish(int agg, double *A, const double *B, const double *P, int64_t len)
 {
 	for (int64_t k = 0; k < len; k++) {
-		if (agg == AGG_MEAN && !isnan(A[k])) A[k] /= B[k];
+		if ((agg == AGG_MEAN || agg == AGG_WMEAN) && !isnan(A[k])) A[k] /= B[k];
 		else if (agg == AGG_RANGE && !isnan(A[k])) A[k] -= B[k];
 		else if (agg == AGG_DEV && isnan(P[k])) A[k] = NAN;
 	}
@@ -380,6 +386,48 @@ static void shuffle_strata(int32_t *sid, int64_t n, uint64_t seed)
 	free(copy);
 }
 
+/* The random-labels null: every selected cell of a kept stratum takes one
+ * of the nk kept strata, uniformly and independently (seeded), so strata
+ * sizes vary around n / nk. */
+static void random_strata(int32_t *sid, int64_t n, int64_t nk, uint64_t seed)
+{
+	rng_t r;
+	rng_seed(&r, seed);
+	for (int64_t i = 0; i < n; i++)
+		if (sid[i] >= 0)
+			sid[i] = (int32_t)rng_below(&r, (uint64_t)nk);
+}
+
+/* After a relabelling that changes sizes: skip (and report) strata now below
+ * min_cells, renumbering the rest in order. Returns the strata left. */
+static int64_t drop_small(int32_t *sid, int64_t n, int64_t nk, int64_t min_cells, const stratum_t *st,
+			  const char *col)
+{
+	int64_t *cnt = xcalloc((size_t)nk, sizeof *cnt);
+	int32_t *to = xmallocarray((size_t)nk, sizeof *to);
+	for (int64_t i = 0; i < n; i++)
+		if (sid[i] >= 0)
+			cnt[sid[i]]++;
+	int64_t left = 0;
+	for (int64_t s = 0; s < nk; s++) {
+		if (cnt[s] < min_cells) {
+			warn("random stratum %s='%s': %lld cells (< --min-cells %lld), skipped", col, st[s].label,
+			     (long long)cnt[s], (long long)min_cells);
+			to[s] = -1;
+		} else {
+			to[s] = (int32_t)left++;
+		}
+	}
+	for (int64_t i = 0; i < n; i++)
+		if (sid[i] >= 0)
+			sid[i] = to[sid[i]];
+	free(cnt);
+	free(to);
+	if (left == 0)
+		die("--random-strata: no random stratum has --min-cells %lld cells or more", (long long)min_cells);
+	return left;
+}
+
 #define BLOCK_BYTES ((size_t)256 << 20)
 
 int main(int argc, char **argv)
@@ -390,7 +438,7 @@ int main(int argc, char **argv)
 	const char *subset = NULL, *sources = NULL, *strata = NULL, *out = NULL;
 	long long hvg = -1, min_cells = 20;
 	run_t R = { .spearman = 1, .top = -1, .agg = AGG_NONE };
-	int agg = AGG_MAX, agg_set = 0, shuffle = 0, seed_set = 0, c;
+	int agg = AGG_MAX, agg_set = 0, shuffle = 0, randomize = 0, seed_set = 0, c;
 	long long seed = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		if (expr_getopt(&o, c, optarg))
@@ -411,11 +459,19 @@ int main(int argc, char **argv)
 			agg_set = 1;
 			if (strcmp(optarg, "max") == 0) agg = AGG_MAX;
 			else if (strcmp(optarg, "mean") == 0) agg = AGG_MEAN;
+			else if (strcmp(optarg, "wmean") == 0) agg = AGG_WMEAN;
 			else if (strcmp(optarg, "range") == 0) agg = AGG_RANGE;
 			else if (strcmp(optarg, "deviation") == 0) agg = AGG_DEV;
-			else die_usage("--agg: '%s' is not max, mean, range or deviation", optarg);
+			else die_usage("--agg: '%s' is not max, mean, wmean, range or deviation", optarg);
 			break;
-		case OPT_MINCELLS: min_cells = opt_int(optarg, "--min-cells", 1, INT64_MAX); break;
+		case OPT_MINCELLS:
+			/* a correlation over 2 cells is +-1 whatever the data */
+			min_cells = opt_int(optarg, "--min-cells", 1, INT64_MAX);
+			if (min_cells < 3)
+				die_usage("--min-cells %lld: a stratum needs at least 3 cells for a correlation that is not +-1 by construction",
+					  min_cells);
+			break;
+		case OPT_RANDOM: randomize = 1; break;
 		case OPT_SHUFFLE: shuffle = 1; break;
 		case OPT_SEED: seed = opt_int(optarg, "--seed", 0, INT64_MAX); seed_set = 1; break;
 		case 'o': out = optarg; break;
@@ -433,8 +489,12 @@ int main(int argc, char **argv)
 		die_usage("--agg needs --strata COL");
 	if (shuffle && !strata)
 		die_usage("--shuffle-strata needs --strata COL");
-	if (seed_set && !shuffle)
-		die_usage("--seed needs --shuffle-strata");
+	if (randomize && !strata)
+		die_usage("--random-strata needs --strata COL");
+	if (randomize && shuffle)
+		die_usage("--shuffle-strata and --random-strata exclude each other");
+	if (seed_set && !shuffle && !randomize)
+		die_usage("--seed needs --shuffle-strata or --random-strata");
 	if (strata && !o.cells && !h5_is_spec(o.counts))
 		die_usage("--strata needs a cells table (--cells FILE, or HDF5 counts with obs)");
 	R.agg = strata ? agg : AGG_NONE;
@@ -477,9 +537,14 @@ int main(int argc, char **argv)
 	if (strata) {
 		int32_t *sid = xmallocarray((size_t)e->ncells, sizeof *sid);
 		stratum_t *st;
-		nsets = make_strata(e, strata, min_cells, sid, &st);
+		/* random labels: the observed strata give only their number */
+		nsets = make_strata(e, strata, randomize ? 1 : min_cells, sid, &st);
 		if (shuffle)
 			shuffle_strata(sid, e->ncells, (uint64_t)seed);
+		if (randomize) {
+			random_strata(sid, e->ncells, nsets, (uint64_t)seed);
+			nsets = drop_small(sid, e->ncells, nsets, min_cells, st, strata);
+		}
 		sets = xcalloc((size_t)nsets, sizeof *sets);
 		int32_t *cmap = xmallocarray((size_t)e->ncells, sizeof *cmap);
 		for (int64_t s = 0; s < nsets; s++) {
@@ -542,7 +607,7 @@ int main(int argc, char **argv)
 			A[k] = B[k] = NAN;
 		for (int64_t s = 0; s < nsets; s++) {
 			corr_block(sets[s].r, r0, n, sets[s].c, same, C);
-			fold(agg, R.absval, sets[s].weight, C, P, A, B, (int64_t)len);
+			fold(agg, R.absval, agg == AGG_MEAN ? 1.0 : sets[s].weight, C, P, A, B, (int64_t)len);
 		}
 		finish(agg, A, B, P, (int64_t)len);
 		emit(&R, rg, r0, n, cg, nc, A);

@@ -126,3 +126,109 @@ print('ok', ari(t.cell_type, t.cluster) > 0.45, t.cluster.nunique())"
 	run ak cluster --embedding nan.npy --k 3
 	assert_data_error "nan.npy"
 }
+
+# canonical labels: 1.. by decreasing size, ties by the first cell (as cluster numbers them)
+CANON='
+import numpy as np
+def canon(m):
+    m = np.asarray(m)
+    ids = sorted(set(m.tolist()), key=lambda c: (-(m == c).sum(), int(np.argmax(m == c))))
+    r = {c: i + 1 for i, c in enumerate(ids)}
+    return np.array([r[c] for c in m.tolist()])
+'
+
+@test "cluster --method leiden: the partition python-igraph's community_leiden gives on the same graph and seed" {
+	need_py igraph
+	"$PY" -c "import numpy as np; np.save('u.npy', np.random.default_rng(1).uniform(size=(300, 5)))"
+	# uniform points: no clear structure, so every seed gives another partition
+	for a in "modularity 1 -1" "modularity 1 2" "modularity 2.5 -1" "cpm 0.05 2"; do
+		set -- $a
+		for s in 1 2 3; do
+			ak cluster --method leiden --embedding u.npy --knn 10 --objective $1 --resolution $2 \
+				--iterations $3 --seed $s --graph-out "g.$1.$2.$3.$s.tsv" --stats "st.$1.$2.$3.$s.tsv" \
+				-o "o.$1.$2.$3.$s.tsv"
+		done
+	done
+	run "$PY" -c "$CANON
+import random, igraph as ig, pandas as pd
+distinct = 0
+for a in ['modularity 1 -1', 'modularity 1 2', 'modularity 2.5 -1', 'cpm 0.05 2']:
+    obj, res, it = a.split()
+    parts = set()
+    for s in (1, 2, 3):
+        tag = f'{obj}.{res}.{it}.{s}'
+        e = pd.read_csv(f'g.{tag}.tsv', sep='\t')
+        g = ig.Graph(n=300, edges=list(zip(e['from'], e['to'])))
+        assert g.maxdegree() >= 10 and min(g.degree()) >= 10 and not g.has_multiple()
+        random.seed(s)
+        cl = g.community_leiden(objective_function='CPM' if obj == 'cpm' else 'modularity',
+                                resolution_parameter=float(res), n_iterations=int(it), beta=0.01)
+        ours = pd.read_csv(f'o.{tag}.tsv', sep='\t').cluster.values
+        assert (canon(cl.membership) == ours).all(), tag
+        st = pd.read_csv(f'st.{tag}.tsv', sep='\t').iloc[0]
+        assert st.communities == ours.max() and st.edges == g.ecount()
+        assert abs(st.modularity - g.modularity(cl.membership)) < 1e-12, tag
+        parts.add(tuple(ours))
+    distinct += len(parts) > 1
+print('ok', distinct)"
+	assert_output "ok 4"
+}
+
+@test "cluster --method leiden: the kNN graph is scikit-learn's, symmetrised; blobs recovered; leidenalg's modularity" {
+	need_py sklearn
+	need_py leidenalg
+	blobs
+	ak cluster --method leiden --embedding emb.npy --cells cells.tsv --knn 15 --graph-out g.tsv --stats st.tsv > out.tsv
+	run "$PY" -c "
+import numpy as np, pandas as pd, igraph as ig, leidenalg
+from sklearn.neighbors import NearestNeighbors
+from sklearn.metrics import adjusted_rand_score as ari
+x = np.load('emb.npy')
+nn = NearestNeighbors(n_neighbors=16).fit(x).kneighbors(x, return_distance=False)[:, 1:]
+want = sorted({(min(i, j), max(i, j)) for i in range(len(x)) for j in nn[i]})
+e = pd.read_csv('g.tsv', sep='\t')
+assert list(zip(e['from'], e['to'])) == want
+t = pd.read_csv('out.tsv', sep='\t')
+g = ig.Graph(n=len(x), edges=want)
+la = leidenalg.find_partition(g, leidenalg.ModularityVertexPartition, seed=1, n_iterations=-1)
+st = pd.read_csv('st.tsv', sep='\t').iloc[0]
+print(ari(t.truth, t.cluster), ari(la.membership, t.cluster), abs(st.modularity - la.modularity) < 1e-9,
+      t.cluster.value_counts().sort_index().tolist())"
+	assert_output "1.0 1.0 True [120, 100, 90, 60, 30]"
+}
+
+@test "cluster --method leiden: pbmc160 communities follow the cell types; same seed, same bytes" {
+	need_data pbmc160/matrix.mtx.gz
+	need_py sklearn
+	d=$DATA/pbmc160
+	ak cluster --method leiden --counts "$d/matrix.mtx.gz" --genes "$d/genes.txt" --cells "$d/cells.tsv" \
+		--hvg 2000 --seed 1 --stats st.tsv > a.tsv
+	ak cluster --method leiden --counts "$d/matrix.mtx.gz" --genes "$d/genes.txt" --cells "$d/cells.tsv" \
+		--hvg 2000 --seed 1 > b.tsv
+	cmp a.tsv b.tsv
+	run "$PY" -c "
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score as ari
+t = pd.read_csv('a.tsv', sep='\t'); st = pd.read_csv('st.tsv', sep='\t').iloc[0]
+print('ok', ari(t.cell_type, t.cluster) > 0.4, st.communities == t.cluster.nunique(), 0.4 < st.modularity < 0.8)"
+	assert_output "ok True True True"
+}
+
+@test "bad: cluster --method leiden usage and input errors" {
+	need_py numpy
+	blobs
+	run ak cluster --method leiden --k 3 --embedding emb.npy
+	assert_failure 2
+	assert_output --partial "--k is for --method kmeans"
+	run ak cluster --k 3 --knn 10 --embedding emb.npy
+	assert_failure 2
+	assert_output --partial "need --method leiden"
+	run ak cluster --method louvain --embedding emb.npy
+	assert_failure 2
+	run ak cluster --method leiden --iterations 0 --embedding emb.npy
+	assert_failure 2
+	run ak cluster --method leiden --resolution -1 --embedding emb.npy
+	assert_failure 2
+	run ak cluster --method leiden --embedding emb.npy --cells cells.tsv --where truth=4 --knn 30
+	assert_data_error "emb.npy: --knn 30 needs more than 30 selected cells"
+}

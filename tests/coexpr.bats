@@ -144,16 +144,18 @@ print('ok', np.nanmax(np.abs(a - b)) < 1e-14)"
 	diff <(cut -f1,2 one30.tsv) <(cut -f1,2 blk30.tsv)
 }
 
-@test "coexpr: --strata aggregations (max, mean, range, deviation, max --abs) vs numpy; skipped strata reported" {
+@test "coexpr: --strata aggregations (max, mean, wmean, range, deviation, max/mean/wmean --abs) vs numpy; skipped strata reported" {
 	need_py scipy
 	gen
-	for a in max mean range deviation; do
+	for a in max mean wmean range deviation; do
 		run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg $a --min-cells 90 -o $a.tsv
 		assert_success
 		assert_output --partial "stratum type='C': 80 cells (< --min-cells 90), skipped"
 	done
 	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg max --abs --min-cells 90 > maxabs.tsv 2>/dev/null
-	ATTNKIT_BLOCK_BYTES=5000 ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 > meanblk.tsv 2>/dev/null
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --abs --min-cells 90 > meanabs.tsv 2>/dev/null
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg wmean --abs --min-cells 90 > wmeanabs.tsv 2>/dev/null
+	ATTNKIT_BLOCK_BYTES=5000 ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg wmean --min-cells 90 > wmeanblk.tsv 2>/dev/null
 	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
 import warnings, numpy as np, scipy.stats as ss
 from expr_data import load, norm, read_tsv, spearman
@@ -169,10 +171,14 @@ Rn = np.where(ok, R, 0)
 mx = np.where(anyok, np.nanmax(R, 0), np.nan)
 i = np.nanargmax(np.where(ok, np.abs(R), -1), 0)
 mxabs = np.where(anyok, np.take_along_axis(R, i[None], 0)[0], np.nan)
-mean = np.where(anyok, (w * Rn).sum(0) / (w * ok).sum(0), np.nan)
+wmean = np.where(anyok, (w * Rn).sum(0) / (w * ok).sum(0), np.nan)
+wmeanabs = np.where(anyok, (w * np.abs(Rn)).sum(0) / (w * ok).sum(0), np.nan)
+mean = np.where(anyok, np.nanmean(R, 0), np.nan)
+meanabs = np.where(anyok, np.nanmean(np.abs(R), 0), np.nan)
 rng = np.where(anyok, np.nanmax(R, 0) - np.nanmin(R, 0), np.nan)
 dev = np.where(anyok & ~np.isnan(P), np.nanmax(np.abs(R - P), 0), np.nan)
-for f, ref in [('max.tsv', mx), ('maxabs.tsv', mxabs), ('mean.tsv', mean), ('meanblk.tsv', mean), ('range.tsv', rng), ('deviation.tsv', dev)]:
+for f, ref in [('max.tsv', mx), ('maxabs.tsv', mxabs), ('mean.tsv', mean), ('wmean.tsv', wmean), ('wmeanblk.tsv', wmean),
+                ('meanabs.tsv', meanabs), ('wmeanabs.tsv', wmeanabs), ('range.tsv', rng), ('deviation.tsv', dev)]:
     t = read_tsv(f)
     fr, to = t['from'].str[1:].astype(int).values, t['to'].str[1:].astype(int).values
     r = ref[fr, to]
@@ -319,11 +325,11 @@ print('ok', np.nanmax(np.abs(r - t.value.values)) < 1e-9)"
 @test "coexpr: --shuffle-strata permutes the labels with common/rng's stream (same sizes), per --seed" {
 	need_py scipy
 	gen
-	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg wmean --min-cells 90 \
 		--shuffle-strata --seed 7 > s7.tsv 2>/dev/null
-	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg wmean --min-cells 90 \
 		--shuffle-strata --seed 7 > s7b.tsv 2>/dev/null
-	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 90 \
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg wmean --min-cells 90 \
 		--shuffle-strata --seed 8 > s8.tsv 2>/dev/null
 	cmp s7.tsv s7b.tsv
 	! cmp -s s7.tsv s8.tsv
@@ -381,6 +387,114 @@ print('ok', np.nanmax(np.abs(ref - t.value.values)) < 1e-9)"
 	run ak coexpr --counts x.mtx --genes genes.txt --shuffle-strata
 	assert_failure 2
 	assert_output --partial "--shuffle-strata needs --strata COL"
+}
+
+# common/rng's stream in Python (xoshiro256** seeded by splitmix64, Lemire's
+# bounded integers), for the nulls' checks
+RNGPY='
+M = (1 << 64) - 1
+def splitmix(x):
+    x = (x + 0x9e3779b97f4a7c15) & M
+    z = x
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+    return x, z ^ (z >> 31)
+rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & M
+class Rng:
+    def __init__(self, seed):
+        self.s = []
+        for _ in range(4):
+            seed, v = splitmix(seed); self.s.append(v)
+    def next(self):
+        s = self.s
+        out = (rotl((s[1] * 5) & M, 7) * 9) & M
+        t = (s[1] << 17) & M
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45)
+        return out
+    def below(self, n):
+        m = self.next() * n
+        lo = m & M
+        if lo < n:
+            thresh = ((1 << 64) - n) % n
+            while lo < thresh:
+                m = self.next() * n
+                lo = m & M
+        return m >> 64
+'
+
+@test "coexpr: --agg mean is the unweighted mean over strata; --abs --agg mean the paper's CSSI-mean (+0.5, -0.5 -> 0, 0.5)" {
+	need_py scipy
+	# two strata of 200 cells; genes a, b correlated about +0.5 in S1 and -0.5 in S2
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(5)
+rows = []
+for sign in (1, -1):
+    z = rng.normal(size=(200, 2))
+    a = z[:, 0]; b = sign * 0.5 * a + np.sqrt(0.75) * z[:, 1]
+    rows.append(np.stack([np.exp(2 + a), np.exp(2 + b), np.full(200, 5e4)], 1))
+m = np.rint(np.concatenate(rows) * 20).astype(np.int64)
+np.save('pm.npy', m)
+open('pm_genes.txt', 'w').write('a\nb\nc\n')
+open('pm_cells.tsv', 'w').write('cell\ts\n' + ''.join(f'c{i}\tS{1 + (i >= 200)}\n' for i in range(400)))"
+	for a in mean wmean max; do
+		ak coexpr --counts pm.npy --genes pm_genes.txt --cells pm_cells.tsv --strata s --agg $a --sources <(echo a) --genes-subset <(printf 'a
+b
+') > $a.tsv
+		ak coexpr --counts pm.npy --genes pm_genes.txt --cells pm_cells.tsv --strata s --agg $a --abs --sources <(echo a) --genes-subset <(printf 'a
+b
+') > $a.abs.tsv
+	done
+	run "$PY" -c "
+import numpy as np, scipy.stats as ss
+m = np.load('pm.npy').astype(float); x = np.log1p(m / m.sum(1, keepdims=True) * 1e4)
+r = [ss.spearmanr(x[s, 0], x[s, 1])[0] for s in (slice(0, 200), slice(200, 400))]
+v = lambda f: float(open(f).read().split()[-1])
+assert abs(v('mean.tsv') - (r[0] + r[1]) / 2) < 1e-12
+assert abs(v('mean.abs.tsv') - (abs(r[0]) + abs(r[1])) / 2) < 1e-12
+assert abs(v('wmean.tsv') - v('mean.tsv')) < 1e-12      # equal strata: same as the weighted mean
+r_max_abs = r[0] if abs(r[0]) >= abs(r[1]) else r[1]
+assert abs(v('max.abs.tsv') - r_max_abs) < 1e-12
+print(round(r[0], 1), round(r[1], 1), abs(round(v('mean.tsv'), 1)), round(v('mean.abs.tsv'), 1))"
+	assert_output "0.5 -0.5 0.0 0.5"
+}
+
+@test "coexpr: --random-strata gives each cell a uniform random stratum (common/rng), re-checks --min-cells" {
+	need_py scipy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 20 \
+		--random-strata --seed 3 > r3.tsv 2>/dev/null
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --agg mean --min-cells 20 \
+		--random-strata --seed 3 > r3b.tsv 2>/dev/null
+	cmp r3.tsv r3b.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "$RNGPY
+import warnings, numpy as np
+from expr_data import load, norm, read_tsv, spearman
+warnings.simplefilter('ignore')
+m, cells = load()
+x = norm(m)
+r = Rng(3)
+lab = np.array([r.below(3) for _ in range(len(cells))])
+sizes = np.bincount(lab)
+assert sorted(sizes.tolist()) != [80, 100, 120]
+R = np.array([spearman(x[lab == k]) for k in range(3)])
+mean = np.where((~np.isnan(R)).any(0), np.nanmean(R, 0), np.nan)
+t = read_tsv('r3.tsv')
+fr, to = t['from'].str[1:].astype(int).values, t['to'].str[1:].astype(int).values
+ref = mean[fr, to]
+assert np.array_equal(np.isnan(ref), np.isnan(t.value.values))
+print('ok', np.nanmax(np.abs(ref - t.value.values)) < 1e-9)"
+	assert_output "ok True"
+	# with 3 strata of about 100 cells, --min-cells 101 drops some random strata (reported)
+	run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --min-cells 101 --random-strata --seed 3 -o /dev/null
+	assert_success
+	assert_output --partial "random stratum type="
+	refute_output --partial "80 cells"
+	run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --random-strata --shuffle-strata
+	assert_failure 2
+	run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --min-cells 2
+	assert_failure 2
+	assert_output --partial "at least 3 cells"
 }
 
 @test "coexpr: every value is written in the shortest form that reads back (Python repr agrees)" {
