@@ -8,7 +8,7 @@
 
 setup_file() {
 	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
-	[ -z "${AK_SAN_PASS:-}" ] || return 0
+	[ -z "${AK_SAN_PASS:-}${AK_VALGRIND:-}" ] || return 0
 	CL=$BATS_FILE_TMPDIR/cluster
 	local rc=0
 	"$BATS_TEST_DIRNAME/slurm-cluster" start "$CL" > "$BATS_FILE_TMPDIR/cluster.out" 2>&1 || rc=$?
@@ -16,13 +16,14 @@ setup_file() {
 }
 
 teardown_file() {
-	[ -z "${AK_SAN_PASS:-}" ] || return 0
+	[ -z "${AK_SAN_PASS:-}${AK_VALGRIND:-}" ] || return 0
 	"$BATS_TEST_DIRNAME/slurm-cluster" stop "$BATS_FILE_TMPDIR/cluster" || true
 }
 
 setup() {
 	load helper
 	[ -z "${AK_SAN_PASS:-}" ] || skip "one cluster run is enough (not under the sanitizer passes)"
+	[ -z "${AK_VALGRIND:-}" ] || skip "one cluster run is enough (not under valgrind)"
 	cd "$BATS_TEST_TMPDIR"
 	command -v datamash >/dev/null || skip "datamash missing"
 	command -v gnuplot >/dev/null || skip "gnuplot missing"
@@ -155,6 +156,34 @@ njobs() {
 	[ "$(jobs_since | grep -vc ' COMPLETED ' || true)" -eq 0 ]
 }
 
+@test "slurm: Ctrl-C on make cancels its running jobs (srun --quit-on-interrupt); nothing is left as done" {
+	need_cluster
+	ak fm-sim --out sim --genes 120 --layers 2 --categories 1
+	printf '#!/bin/sh\nsleep 30\n' > slow.sh
+	chmod +x slow.sh
+	# its own process group, as a terminal's foreground job would be
+	setsid $WM MODELS=sim/alpha KS=20 THREADS=1 OUT=out SCHED=slurm SLURM_ARGS="--task-prolog=$PWD/slow.sh" \
+		-j2 > make.log 2>&1 &
+	mpid=$!
+	for _ in $(seq 300); do
+		[ "$(squeue -h -t R -n ak:attn-topk | wc -l)" -eq 2 ] && break
+		sleep 0.1
+	done
+	[ "$(squeue -h -t R -n ak:attn-topk | wc -l)" -eq 2 ] || { kill -- -"$mpid"; fail "jobs not running"; }
+	kill -INT -- -"$mpid"
+	st=0
+	wait "$mpid" || st=$?
+	cat make.log
+	[ "$st" -ne 0 ]
+	# well before the prologs' 30 s: both jobs are gone, no output exists
+	for _ in $(seq 100); do
+		[ "$(squeue -h -n ak:attn-topk | wc -l)" -eq 0 ] && break
+		sleep 0.1
+	done
+	[ "$(squeue -h -n ak:attn-topk | wc -l)" -eq 0 ]
+	[ -z "$(find out -type f ! -name .settings)" ]
+}
+
 @test "slurm: SCHED other than local or slurm is an error naming it" {
 	ak fm-sim --out sim --genes 120 --layers 2 --categories 1
 	run $WM MODELS=sim/alpha OUT=out SCHED=pbs
@@ -188,7 +217,7 @@ njobs() {
 	run attn-topk --resid x.npy --wq w --wk w --heads 8 --top 10000 --threads 2 -o out.tsv
 	assert_success
 	want=$("$PY" -c 'import math; n, d, h, k, c = 3000, 256, 8, 10000, 2; print(256 + math.ceil((16*n*d + 4*c*(h+1)*256*n + 48*k) / 2**20))')
-	assert_output "$(printf '%s\n' --ntasks=1 --cpus-per-task=2 "--mem=$want" --time=4:00:00 --job-name=ak:attn-topk --quiet \
+	assert_output "$(printf '%s\n' --ntasks=1 --cpus-per-task=2 "--mem=$want" --time=4:00:00 --job-name=ak:attn-topk --quiet --quit-on-interrupt \
 		"$BIN/attn-topk" --resid x.npy --wq w --wk w --heads 8 --top 10000 --threads 2 -o out.tsv threads=2,2)"
 	# no --threads: AK_THREADS (the pipeline's THREADS); inputs: 256 MB + 6 x their size
 	run rsa a.bin --label x b.bin
@@ -198,7 +227,7 @@ njobs() {
 	assert_line "threads=3,3"
 	# overrides, and SLURM_ARGS split into options before the filter
 	SLURM_MEM=5G SLURM_TIME=10 SLURM_CPUS=4 SLURM_ARGS="--partition=big --qos=low" run rsa a.bin
-	assert_output "$(printf '%s\n' --ntasks=1 --cpus-per-task=4 --mem=5G --time=10 --job-name=ak:rsa --quiet \
+	assert_output "$(printf '%s\n' --ntasks=1 --cpus-per-task=4 --mem=5G --time=10 --job-name=ak:rsa --quiet --quit-on-interrupt \
 		--partition=big --qos=low "$BIN/rsa" a.bin threads=4,4)"
 	# no AK_BIN: a clear error, not a recursion into itself
 	AK_BIN= run rsa a.bin
