@@ -54,7 +54,8 @@ pipe=(make -s -f "$top/pipelines/within-model.mk" AK_BIN="$bin" MODELS=sim/alpha
 	THREADS="$THREADS" -j "$J")
 
 t0=$(now)
-$NICE "${pipe[@]}" OUT=local > local.log 2>&1
+# the BLAS threads a SLURM job gets, so that the outputs can be compared
+OPENBLAS_NUM_THREADS=$THREADS ATTNKIT_THREADS=$THREADS $NICE "${pipe[@]}" OUT=local > local.log 2>&1
 t1=$(now)
 $NICE "${pipe[@]}" OUT=slurm SCHED=slurm > slurm.log 2>&1
 t2=$(now)

@@ -51,14 +51,15 @@ jobs_since() {
 }
 
 # The within-model data and its local run, made once for the file (both
-# within-model tests compare against it): 2 categories x 2 layers.
+# within-model tests compare against it): 2 categories x 2 layers. Local
+# runs use the BLAS threads the SLURM jobs get (THREADS).
 WM_ARGS=(MODELS=sim/alpha KS="20 80" THREADS=1)
 wm_local() {
 	local ref=$BATS_FILE_TMPDIR/wm
 	if [ ! -e "$ref/local/report.html" ]; then
 		mkdir -p "$ref"
 		(cd "$ref" && ak fm-sim --out sim --genes 120 --layers 2 --categories 2 &&
-			$WM "${WM_ARGS[@]}" OUT=local -j2 > local.log 2>&1) || { cat "$ref/local.log"; false; }
+			OPENBLAS_NUM_THREADS=1 ATTNKIT_THREADS=1 $WM "${WM_ARGS[@]}" OUT=local -j2 > local.log 2>&1) || { cat "$ref/local.log"; false; }
 	fi
 	ln -s "$ref/sim" "$ref/local" .
 }
@@ -102,7 +103,9 @@ njobs() {
 	ak ps-sim --out s --genes 40 --tfs 2 --targets 5 --cells 40 --control 80
 	args=(COUNTS=s/counts.mtx GENES=s/genes.txt CELLS=s/cells.tsv REF=s/grn.tsv REF_COLS=from,to
 		"EDGES=real=s/edges_real.tsv" DRAWS=10 FOLDS=3)
-	$PM "${args[@]}" OUT=local -j2 > local.log 2>&1 || { cat local.log; false; }
+	# the BLAS threads a SLURM job gets (THREADS, default 2): coexpr's
+	# products change in the last bits with OpenBLAS's thread count
+	OPENBLAS_NUM_THREADS=2 ATTNKIT_THREADS=2 $PM "${args[@]}" OUT=local -j2 > local.log 2>&1 || { cat local.log; false; }
 	run $PM "${args[@]}" OUT=slurm SCHED=slurm -j4
 	assert_success
 	run diff -r local slurm
