@@ -83,7 +83,7 @@ check: all
 # compiler (attn-topk's per-ISA kernels: clang builds only the baseline one)
 # or that sweep every filter's error paths; clang's UBSan flags things GCC's
 # does not (it found a NULL + 0 in edge-join).
-SANENV = ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+SANENV = AK_SAN_PASS=1 ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 CLANG_SUITES = attn-topk keyhist bad-input large-inputs determinism fuzz
 
 # Only the fast tests under valgrind, with leak checking on success paths.
