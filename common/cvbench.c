@@ -135,13 +135,13 @@ static void data_free(data_t *d, int nset)
 }
 
 /* GroupKFold of the ids[0..n) (ng distinct) into k folds: gfold[ng]. */
-static int *group_folds(const int64_t *ids, int64_t n, int64_t ng, int k, const char *col)
+static int *group_folds(const strtab_t *names, const int64_t *ids, int64_t n, int64_t ng, int k, const char *col)
 {
 	int64_t *size = xcalloc((size_t)(ng ? ng : 1), sizeof *size);
 	int *gfold = xmallocarray((size_t)(ng ? ng : 1), sizeof *gfold);
 	for (int64_t i = 0; i < n; i++)
 		size[ids[i]]++;
-	if (folds_grouped(size, ng, k, gfold) != 0)
+	if (folds_grouped(names, size, ng, k, gfold) != 0)
 		die("column '%s' has %lld groups, fewer than %d folds", col, (long long)ng, k);
 	free(size);
 	return gfold;
@@ -166,9 +166,9 @@ static int64_t assign_folds(const cvbench_t *c, const data_t *d, int *fold)
 {
 	int *pf = NULL, *gf = NULL;
 	if (c->split != SPLIT_GENE)
-		pf = group_folds(d->gid, d->n, strtab_size(d->groups), c->folds, c->group);
+		pf = group_folds(d->groups, d->gid, d->n, strtab_size(d->groups), c->folds, c->group);
 	if (c->split != SPLIT_PERTURBATION)
-		gf = group_folds(d->g2id, d->n, strtab_size(d->groups2), c->folds, c->group2);
+		gf = group_folds(d->groups2, d->g2id, d->n, strtab_size(d->groups2), c->folds, c->group2);
 	int64_t dropped = 0;
 	for (int64_t i = 0; i < d->n; i++) {
 		if (c->split == SPLIT_PERTURBATION)

@@ -224,7 +224,7 @@ static void run(const conf_t *c, const char *path)
 	int *gfold = xmallocarray((size_t)ng, sizeof *gfold);
 	for (int64_t i = 0; i < n; i++)
 		gsize[gid[i]]++;
-	if (folds_grouped(gsize, ng, c->folds, gfold) != 0)
+	if (folds_grouped(groups, gsize, ng, c->folds, gfold) != 0)
 		die("%s: column '%s' has %lld groups, fewer than %d folds", tsv_name(t), c->group, (long long)ng,
 		    c->folds);
 	if (c->foldsout) {
