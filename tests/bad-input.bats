@@ -27,6 +27,8 @@ ROWS=(
 	"paired-test   |paired-test_methods.tsv|attention|empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |paired-test --a attention --b coexpr -o OUT @"
 	"residualize   |residualize_scores.tsv|score|empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |residualize --y score --x mean_from,mean_to --folds 2 -o OUT @"
 	"logit-cv      |logit-cv_edges.tsv|degree   |empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |logit-cv --label label --group tf --set base=degree --folds 2 -o OUT @"
+	"match         |logit-cv_edges.tsv|degree   |empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |match --label label --group tf --x degree,coexpr -o OUT @"
+	"layer-select  |logit-cv_edges.tsv|coexpr   |empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |layer-select --label label --group tf --layers coexpr,attention --folds 2 -o OUT @"
 	"rank-quantile |rank_quantile_example.tsv|rank|empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |rank-quantile --by layer --top 2 -o OUT @"
 	"rank-quantile |families.tsv     |family    |empty header ragged missing conflict noent |rank-quantile --by model,layer --top 2 --families @ -o OUT rq_models.tsv"
 	"edge-join     |edge_pairs.tsv   |from      |empty ragged missing truncgz garbagegz dir noent devfull |edge-join --ref edge_ref.tsv --no-header -o OUT @"
