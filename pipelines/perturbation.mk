@@ -242,7 +242,11 @@ $(OUT)/incremental.tsv: $(OUT)/pert_scores.tsv.gz $(OUT)/powered.txt
 
 # ---- 6. reference recovery ----
 $(OUT)/reference/ref.tsv: $(REF) $(OUT)/universe.txt $(if $(MAP),$(MAP)) $(STAMP)
-	$(LIB)/ref-universe $(REF) $(REF_COLS) $(OUT)/universe.txt '$(MAP)' '$(MAP_COLS)' $(REF_HEADER) > $@.tmp && mv $@.tmp $@
+	@# ids that match nothing (edge-join's loud "0 of N genes") become an empty
+	@# reference here: the tests that need one turn into NA rows with the reason.
+	$(LIB)/ref-universe $(REF) $(REF_COLS) $(OUT)/universe.txt '$(MAP)' '$(MAP_COLS)' $(REF_HEADER) > $@.tmp 2> $@.err \
+		|| { grep -q ' 0 of ' $@.err && : > $@.tmp; } || { cat $@.err >&2; rm -f $@.tmp $@.err; exit 1; }
+	@cat $@.err >&2; rm -f $@.err; mv $@.tmp $@
 
 # the reference edges the tests score (TF endpoint or all)
 $(OUT)/reference/endpoint.tsv: $(OUT)/reference/ref.tsv $(STAMP)

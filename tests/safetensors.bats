@@ -221,8 +221,13 @@ with h5py.File('a.h5ad', 'w') as f: f['X'] = np.zeros((2, 2))
 open('blob.dat', 'wb').write(bytes(range(256)) * 4)
 "
 	printf 'PAR1\0\0\0' > t.parquet
+	# HDF5 is read (common/h5mat.c), but not from a pipe: named, not parsed as TSV
 	run ak mat info a.h5ad
-	assert_data_error "an HDF5 file"
+	assert_success
+	assert_output --partial "dataset"
+	run bash -c "cat a.h5ad | '$ATTNKIT_BIN/mat' info -"
+	assert_failure
+	assert_output --partial "HDF5 needs a file name"
 	refute_output --partial "corner label"
 	run ak mat info blob.dat
 	assert_data_error "an unrecognised binary format (first bytes 00 01 02 03)"
