@@ -298,9 +298,7 @@ static void evaluate(const cvbench_t *c, sorted_t *S, int64_t n, int64_t ng, res
 	double *cur = xmallocarray((size_t)ns * NMETRIC, sizeof *cur);
 	int64_t nv = 0, discarded = 0;
 	for (int64_t b = 0; b < c->boot; b++) {
-		memset(mult, 0, (size_t)ng * sizeof *mult);
-		for (int64_t k = 0; k < ng; k++)
-			mult[rng_below(&rng, (uint64_t)ng)] += 1;
+		rng_boot_counts(&rng, mult, ng);
 		int bad = 0;
 		for (int s = 0; s < ns && !bad; s++)
 			for (int m = 0; m < NMETRIC && !bad; m++) {

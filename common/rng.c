@@ -1,6 +1,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "hash.h"
 
@@ -81,4 +82,11 @@ double rng_norm(rng_t *r)
 		s = u * u + v * v;
 	} while (s >= 1 || s == 0);
 	return u * sqrt(-2 * log(s) / s);
+}
+
+void rng_boot_counts(rng_t *r, double *counts, int64_t n)
+{
+	memset(counts, 0, (size_t)n * sizeof *counts);
+	for (int64_t k = 0; k < n; k++)
+		counts[rng_below(r, (uint64_t)n)] += 1;
 }

@@ -21,6 +21,9 @@ uint64_t rng_below(rng_t *r, uint64_t n);
 /* Standard normal (Marsaglia's polar method, no cached spare value). */
 double rng_norm(rng_t *r);
 /* Fisher-Yates shuffle of n bytes / n int64 values in place. */
+/* A bootstrap over n groups: counts[g] = how often group g is drawn in n
+ * draws with replacement (rng_below, in draw order). */
+void rng_boot_counts(rng_t *r, double *counts, int64_t n);
 void rng_shuffle_u8(rng_t *r, unsigned char *a, int64_t n);
 void rng_shuffle_i64(rng_t *r, int64_t *a, int64_t n);
 

@@ -279,9 +279,7 @@ static void run(conf_t *c, const char *path)
 		double *cur = xmallocarray((size_t)c->nset, sizeof *cur);
 		int64_t nv = 0, discarded = 0;
 		for (int64_t b = 0; b < c->boot; b++) {
-			memset(mult, 0, (size_t)ng * sizeof *mult);
-			for (int64_t k = 0; k < ng; k++)
-				mult[rng_below(&rng, (uint64_t)ng)] += 1;
+			rng_boot_counts(&rng, mult, ng);
 			int bad = 0;
 			for (int s = 0; s < c->nset && !bad; s++) {
 				for (int64_t i = 0; i < n; i++)
