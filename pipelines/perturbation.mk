@@ -157,7 +157,7 @@ $(OUT)/perturbation_auroc.tsv: $(OUT)/pert_scores.tsv.gz
 		BEGIN { nm = split(M, m, " ") } \
 		NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "perturbation", "method", "gene", "label", "score"; next } \
 		{ for (k = 1; k <= nm; k++) print $$1, m[k], $$2, $$3, $$(c[m[k]]) }' \
-	| auroc --by perturbation,method --score score --label label 2>/dev/null \
+	| auroc --by perturbation,method --score score --label label \
 	| cut -f1-5 > $@.tmp && mv $@.tmp $@
 
 $(OUT)/method_summary.tsv: $(OUT)/perturbation_auroc.tsv
@@ -180,7 +180,7 @@ PAIRS := $(foreach m,$(EDGE_METHODS) $(BASELINES),$(m):chance) \
 	$(foreach m,$(ENAMES),$(m):coexpr)
 $(OUT)/paired.tsv: $(OUT)/perturbation_auroc_wide.tsv
 	first=1; for ab in $(PAIRS); do a=$${ab%%:*} b=$${ab#*:}; \
-		paired-test --a $$a --b $$b $< 2>/dev/null | awk -F'\t' -v OFS='\t' -v a=$$a -v b=$$b -v f=$$first \
+		paired-test --a $$a --b $$b $< | awk -F'\t' -v OFS='\t' -v a=$$a -v b=$$b -v f=$$first \
 			'NR == 1 { if (f) print "a", "b", $$0; next } { print a, b, $$0 }'; first=0; \
 	done > $@.tmp && mv $@.tmp $@
 
@@ -204,17 +204,17 @@ $(OUT)/reference/ref.tsv: $(REF) $(OUT)/universe.txt $(if $(MAP),$(MAP)) $(STAMP
 
 $(OUT)/reference/%.pairs.tsv.gz: $(OUT)/edges/%.tsv.gz $(OUT)/gene_stats.tsv $(OUT)/reference/ref.tsv
 	$(LIB)/pair-covars $(OUT)/gene_stats.tsv $(OUT)/reference/ref.tsv $< \
-	| residualize --y value --x mean_from,var_from,det_from,mean_to,var_to,det_to --folds $(FOLDS) --seed $(SEED) 2>/dev/null \
+	| residualize --y value --x mean_from,var_from,det_from,mean_to,var_to,det_to --folds $(FOLDS) --seed $(SEED) \
 	| gzip -1 > $@.tmp && mv $@.tmp $@
 
 # method n_pairs n_ref auroc_raw auroc_res retained, then the curveball null
 # of the raw and of the residual score (null_mean null_sd z p, each)
 $(OUT)/reference/%.tsv: $(OUT)/reference/%.pairs.tsv.gz $(OUT)/reference/ref.tsv $(OUT)/universe.txt
-	set -- $$(auroc --score value --label in_ref --min-pos 1 --min-neg 1 $< 2>/dev/null | awk -F'\t' 'NR == 2 { print $$1, $$2, $$3 }') \
-	       $$(auroc --score residual --label in_ref --min-pos 1 --min-neg 1 $< 2>/dev/null | awk -F'\t' 'NR == 2 { print $$3 }'); \
+	set -- $$(auroc --score value --label in_ref --min-pos 1 --min-neg 1 $< | awk -F'\t' 'NR == 2 { print $$1, $$2, $$3 }') \
+	       $$(auroc --score residual --label in_ref --min-pos 1 --min-neg 1 $< | awk -F'\t' 'NR == 2 { print $$3 }'); \
 	npos=$$1 nneg=$$2 raw=$$3 res=$$4; \
 	nul() { edge-null --score $$1 --ref $(OUT)/reference/ref.tsv --ref-cols from,to --universe $(OUT)/universe.txt \
-		--method curveball --draws $(DRAWS) --seed $(SEED) $< 2>/dev/null | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; next } \
+		--method curveball --draws $(DRAWS) --seed $(SEED) $< | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; next } \
 		{ print $$(c["null_mean"]), $$(c["null_sd"]), $$(c["z"]), $$(c["p"]) }'; }; \
 	if [ $$npos -gt 0 ] && [ $$nneg -gt 0 ]; then a=$$(nul value); b=$$(nul residual); else a="NA NA NA NA" b="NA NA NA NA"; fi; \
 	{ printf 'method\tn_pairs\tn_ref\tauroc_raw\tauroc_res\tretained\tnull_mean\tnull_sd\tz\tp\tnull_mean_res\tnull_sd_res\tz_res\tp_res\n'; \
@@ -230,7 +230,7 @@ $(OUT)/registry.tsv: $(OUT)/paired.tsv $(OUT)/incremental.tsv $(OUT)/reference.t
 
 # ---- figures ----
 $(OUT)/fig_pert_auroc.png: $(OUT)/perturbation_auroc.tsv
-	$(LIB)/heatmap --x method --y perturbation --z auroc --range 0:1 \
+	$(LIB)/heatmap --x method --y perturbation --z auroc --range 0:1 --center 0.5 --values \
 		--title "AUROC of each method for each perturbation's DE genes (0.5 = chance)" \
 		--xlabel "method" --ylabel "perturbation" --cblabel "AUROC" $< $(basename $@)
 
@@ -246,11 +246,12 @@ $(OUT)/layer_profile.tsv: $(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT
 			$(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv; i=$$((i + 1)); done; } > $@.tmp && mv $@.tmp $@
 
 $(OUT)/fig_layers.png: $(OUT)/layer_profile.tsv
-	$(LIB)/curves --x index --y value --by measure \
+	$(LIB)/curves --x index --xtics edges --y value --by measure --chance 0.5 --chancetitle "chance (AUROC 0.5)" \
 		--title "Edge tables in the order given ($(ENAMES)): profiles" \
-		--xlabel "edge table (0 = $(firstword $(ENAMES)))" --ylabel "value" $< $(basename $@)
+		--xlabel "edge table" --ylabel "AUROC" $< $(basename $@)
 
 FIGS := $(OUT)/fig_pert_auroc.png $(OUT)/fig_delta.png $(if $(word 2,$(ENAMES)),$(OUT)/fig_layers.png)
 
 $(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS)
 	$(LIB)/report-perturbation "$(OUT)" "$(ENAMES)" "$(FDR)" "$(SETTINGS)" > $@.tmp && mv $@.tmp $@
+	echo "report: $@" >&2
