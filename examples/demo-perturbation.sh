@@ -22,7 +22,7 @@ echo "== perturbation: simulated screen with a known GRN (ps-sim --seed 1: 200 g
 s=$out/sim
 make --no-print-directory -s -f pipelines/perturbation.mk -j"$jobs" COUNTS=$s/counts.mtx GENES=$s/genes.txt \
 	CELLS=$s/cells.tsv REF=$s/grn.tsv REF_COLS=from,to \
-	EDGES="real=$s/edges_real.tsv confounded=$s/edges_confounded.tsv" HVG=1000 OUT="$out/sim-out" 2>/dev/null
+	EDGES="real=$s/edges_real.tsv confounded=$s/edges_confounded.tsv" HVG=1000 OUT="$out/sim-out"
 echo "Planted: 'real' carries the GRN beyond co-expression, 'confounded' only co-expression."
 show "$out/sim-out"
 if [ -d "$data/papalexi2021" ] && [ -d "$data/tinyfm" ]; then
@@ -39,7 +39,7 @@ if [ -d "$data/papalexi2021" ] && [ -d "$data/tinyfm" ]; then
 	done
 	make --no-print-directory -s -f pipelines/perturbation.mk -j"$jobs" COUNTS=$d/counts.mtx.gz GENES=$d/genes.txt \
 		CELLS=$d/cells.tsv.gz GROUP=target CONTROL=non-targeting REF=$data/trrust_v2_human.tsv.gz REF_COLS=1,2 \
-		EDGES="$edges" OUT="$out/papalexi-out" 2>/dev/null
+		EDGES="$edges" OUT="$out/papalexi-out"
 	echo "-- mean AUROC over perturbations with >= 3 DE genes, per method:"
 	column -t "$out/papalexi-out/method_summary.tsv"
 	show "$out/papalexi-out"

@@ -10,6 +10,16 @@ out=${DEMO_OUT:-demo-out}
 jobs=${DEMO_JOBS:-$(nproc)}
 mkdir -p "$out"
 start=$(date +%s)
+# The real-data parts need ../shared/data (see README: real data); say which
+# are skipped and why, before anything runs.
+data=${ATTNKIT_SHARED:-$PWD/../shared}/data
+skipped=0
+for part in "pbmc160:CSSI and co-expression on 160 PBMCs" "papalexi2021:DE genes and the perturbation pipeline on the Papalexi 2021 screen" \
+	"tinyfm:attention of a small trained model in the perturbation pipeline" "trrust_v2_human.tsv.gz:TRRUST reference for pbmc160 and papalexi2021" \
+	"dorothea_hs_ABC.tsv.gz:DoRothEA reference for pbmc160"; do
+	[ -e "$data/${part%%:*}" ] || { echo "== skipped: ${part#*:}: no $data/${part%%:*}" >&2; skipped=1; }
+done
+[ "$skipped" = 0 ] || echo "   (real public data; where each file comes from: README.md, 'Real data'. Set ATTNKIT_SHARED to its parent directory.)" >&2
 echo "== simulating 4 models (fm-sim --seed 1) into $out/sim"
 [ -f "$out/sim/families.tsv" ] || fm-sim --out "$out/sim" --seed 1
 models="$out/sim/alpha $out/sim/alpha2 $out/sim/beta $out/sim/gamma"
@@ -43,7 +53,7 @@ examples/demo-expr.sh "$out"
 echo
 echo "== CSSI: pooled vs cell-state stratified co-expression (grn-sim, 3 seeds; pbmc160 if present)"
 make --no-print-directory -s -f pipelines/cssi.mk -j"$jobs" OUT="$out/cssi" STATES="2 4 8" SEEDS="1 2 3" \
-	SHARED_DATA="${ATTNKIT_SHARED:-$PWD/../shared}/data" 2> "$out/cssi.log" || { cat "$out/cssi.log" >&2; exit 1; }
+	SHARED_DATA="$data"
 cut -f1-7 "$out/cssi/cssi_synthetic_summary.tsv" | column -t
 echo "  CSSI report: $out/cssi/report.html"
 echo

@@ -124,16 +124,17 @@ $(OUT)/consensus.tsv: $(EVALS)
 $(OUT)/cross.tsv: $(OUT)/rank_quantile.median.tsv
 	awk -F'\t' 'BEGIN { OFS = "\t"; print "query", "eval", "median_quantile" } NR > 1 && $$1 != $$3 { print $$1 ":" $$2, $$3 ":" $$4, $$5 }' $< > $@.tmp && mv $@.tmp $@
 $(OUT)/fig_cross.png: $(OUT)/cross.tsv
-	$(PIPE_DIR)/lib/heatmap --x eval --y query --z median_quantile --range 0:0.5 \
-		--title "median quantile in eval model-layer of query model-layer's top-$(K) (within-model blocks masked)" \
-		--xlabel "eval model:layer" --ylabel "query model:layer" --cblabel "median quantile" $< $(basename $@)
+	$(PIPE_DIR)/lib/heatmap --x eval --y query --z median_quantile --flip --center 0.5 --range 0:1 --values \
+		--title "Where each model-layer's top-$(K) pairs rank in the other models' layers: 1 - median quantile (1 = strongest, 0.5 = random; blocks of one model masked)" \
+		--xlabel "eval model:layer" --ylabel "query model:layer" --cblabel "1 - median quantile" $< $(basename $@)
 $(OUT)/fig_coherence.png: $(OUT)/coherence.median.tsv
-	$(PIPE_DIR)/lib/curves --x query_layer --y coherence --by query_model \
-		--title "coherence with other model families: mean -log10(2 min(q_med, 0.5)) over their layers" \
+	$(PIPE_DIR)/lib/curves --x query_layer --y coherence --by query_model --empty "coherence needs at least two model families" \
+		--title "Coherence with other model families: mean -log10(2 min(q, 0.5)) over their layers (1 = median quantile 0.05)" \
 		--xlabel "layer" --ylabel "coherence" $< $(basename $@)
 
-$(OUT)/report.html: $(OUT)/fig_cross.png $(OUT)/fig_coherence.png $(OUT)/coherence.median.tsv $(OUT)/consensus.tsv $(OUT)/common_genes.txt
-	$(PIPE_DIR)/lib/report-cross "$(OUT)" "$(NAMES)" "$(K)" "$(TOPK_FLAGS)" > $@.tmp && mv $@.tmp $@
+$(OUT)/report.html: $(OUT)/fig_cross.png $(OUT)/fig_coherence.png $(OUT)/coherence.median.tsv $(OUT)/consensus.tsv $(OUT)/common_genes.txt $(OUT)/families.tsv
+	$(PIPE_DIR)/lib/report-cross "$(OUT)" "$(NAMES)" "$(K)" "$(TOPK_FLAGS)" "$(MODELS)" > $@.tmp && mv $@.tmp $@
+	echo "report: $@" >&2
 
 all: $(OUT)/report.html
 .DEFAULT_GOAL := all

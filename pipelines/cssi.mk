@@ -117,7 +117,7 @@ $(OUT)/cssi_synthetic_metrics.tsv: $(EVALS)
 $(OUT)/cssi_synthetic_summary.tsv: $(OUT)/cssi_synthetic.tsv
 	$(LIB)/mean-ci states,strata ratio,f1_pooled,f1_cssi < $< > $@.tmp && mv $@.tmp $@
 $(OUT)/fig_cssi_ratio.png: $(OUT)/cssi_synthetic_summary.tsv
-	$(LIB)/curves --x states --y ratio_mean --lo ratio_lo --hi ratio_hi --by strata \
+	$(LIB)/curves --x states --y ratio_mean --lo ratio_lo --hi ratio_hi --by strata --chance 1 --chancetitle "ratio 1: CSSI = pooled" \
 		--title "CSSI-max / pooled F1 of top-k edges (mean, 95% CI over $(words $(SEEDS)) seeds)" \
 		--xlabel "cell states" --ylabel "F1 ratio (CSSI-max / pooled)" $< $(basename $@)
 
@@ -198,6 +198,7 @@ $(OUT)/report.html: $(ALL)
 	$(LIB)/report-cssi "$(OUT)" "$(STATES)" "$(SEEDS)" "$(METHOD)" "$(MIN_CELLS)" "$(PBMC_DONE)" \
 		"$(CELLS_PER_STATE) cells per state in [$(CELLS_MIN), $(CELLS_MAX)], $(GENES) genes, $(TFS) regulators, $(EDGES) edges per state $(SIM_FLAGS)" \
 		> $@.tmp && mv $@.tmp $@
+	echo "report: $@" >&2
 
 all: $(OUT)/report.html
 synthetic: $(OUT)/cssi_synthetic_summary.tsv $(OUT)/fig_cssi_ratio.png

@@ -225,7 +225,8 @@ FIGS := $(OUT)/fig_fraction.png $(if $(EMB),$(OUT)/fig_cosine.png) $(if $(COHERE
 $(OUT)/report.html: $(FIGS) $(OUT)/network.median.tsv $(OUT)/network.tsv
 	$(PIPE_DIR)/lib/report-network "$(OUT)" "$(NAMES)" "$(K)" "$(TOPK_DESC)" \
 		"$(REF) (columns $(REF_COLS)$(if $(REF_NO_HEADER), no header)$(if $(REF_UNDIRECTED), undirected), $(REF_ID_TYPE) ids$(if $(MAP),; map $(MAP) $(MAP_COLS)))" \
-		"$(CARRY)" "$(EMB)" "$(COHERENCE)" $(to_target)
+		"$(CARRY)" "$(EMB)" "$(COHERENCE)" "$(MODELS)" $(to_target)
+	echo "report: $@" >&2
 
 all: $(OUT)/report.html
 .DEFAULT_GOAL := all

@@ -285,7 +285,7 @@ $(OUT)/verdict.tsv: $(OUT)/registry.tsv
 
 # ---- figures ----
 $(OUT)/fig_pert_auroc.png: $(OUT)/perturbation_auroc.tsv
-	$(LIB)/heatmap --x method --y perturbation --z auroc --range 0:1 \
+	$(LIB)/heatmap --x method --y perturbation --z auroc --range 0:1 --center 0.5 --values \
 		--title "AUROC of each method for each perturbation's DE genes (0.5 = chance)" \
 		--xlabel "method" --ylabel "perturbation" --cblabel "AUROC" $< $(basename $@)
 
@@ -302,11 +302,12 @@ $(OUT)/layer_profile.tsv: $(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT
 			$(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv; i=$$((i + 1)); done; } > $@.tmp && mv $@.tmp $@
 
 $(OUT)/fig_layers.png: $(OUT)/layer_profile.tsv
-	$(LIB)/curves --x index --y value --by measure \
+	$(LIB)/curves --x index --xtics edges --y value --by measure --chance 0.5 --chancetitle "chance (AUROC 0.5)" \
 		--title "Edge tables in the order given ($(ENAMES)): profiles" \
-		--xlabel "edge table (0 = $(firstword $(ENAMES)))" --ylabel "value" $< $(basename $@)
+		--xlabel "edge table" --ylabel "AUROC" $< $(basename $@)
 
 FIGS := $(OUT)/fig_pert_auroc.png $(OUT)/fig_delta.png $(if $(word 2,$(ENAMES)),$(OUT)/fig_layers.png)
 
 $(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS)
 	$(LIB)/report-perturbation "$(OUT)" "$(ENAMES)" "$(FDR)" "$(SETTINGS)" > $@.tmp && mv $@.tmp $@
+	echo "report: $@" >&2

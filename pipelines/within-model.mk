@@ -138,26 +138,52 @@ $(OUT)/%/rsa.median.tsv: $(OUT)/%/rsa.tsv
 $(OUT)/%.median.tsv: $(OUT)/%.tsv
 	$(PIPE_DIR)/lib/median-over query_model,query_layer,eval_model,eval_layer median_quantile < $< > $@.tmp && mv $@.tmp $@
 
-# ---- figures (gnuplot; PNG and SVG) ----
+# ---- figures (gnuplot; PNG and SVG; style: lib/style.gp) ----
+# Rank agreement as 1 - quantile (1 = strongest, 0.5 = random at white),
+# Spearman centred on 0; fixed colour ranges, so models compare.
 $(OUT)/%/fig_spearman.png: $(OUT)/%/spearman.median.tsv
-	$(PIPE_DIR)/lib/heatmap --sym --x a_layer --y b_layer --z spearman --diag 1 \
+	$(PIPE_DIR)/lib/heatmap --sym --x a_layer --y b_layer --z spearman --diag 1 --center 0 --range -1:1 --values \
 		--title "$*: Spearman of attention between layers (median over categories)" \
 		--xlabel "layer" --ylabel "layer" --cblabel "Spearman" $< $(basename $@)
 $(OUT)/%/fig_quantile.png: $(OUT)/%/rank_quantile.$(KFIG).median.tsv
-	$(PIPE_DIR)/lib/heatmap --x eval_layer --y query_layer --z median_quantile --range 0:0.5 \
-		--title "$*: median quantile in eval layer of query layer's top-$(KFIG) (0 = strongest)" \
-		--xlabel "eval layer" --ylabel "query layer" --cblabel "median quantile" $< $(basename $@)
+	$(PIPE_DIR)/lib/heatmap --x eval_layer --y query_layer --z median_quantile --flip --center 0.5 --range 0:1 --values \
+		--title "$*: where the query layer's top-$(KFIG) pairs rank in the eval layer (1 - median quantile; 1 = strongest, 0.5 = random)" \
+		--xlabel "eval layer" --ylabel "query layer" --cblabel "1 - median quantile" $< $(basename $@)
 $(OUT)/%/fig_rsa.png: $(OUT)/%/rsa.median.tsv
-	$(PIPE_DIR)/lib/heatmap --sym --x a --y b --z spearman --diag 1 \
+	$(PIPE_DIR)/lib/heatmap --sym --x a --y b --z spearman --diag 1 --center 0 --range -1:1 --values \
 		--title "$*: residual-stream geometry, Spearman of gene cosine similarities" \
 		--xlabel "layer" --ylabel "layer" --cblabel "Spearman" $< $(basename $@)
 $(OUT)/%/fig_consecutive.png: $(OUT)/%/consecutive.median.tsv
-	$(PIPE_DIR)/lib/curves --x query_layer --y median_quantile --by k \
-		--title "$*: layer L's top-K pairs in layer L+1 (median quantile, lower = more agreement)" \
-		--xlabel "query layer L" --ylabel "median quantile in L+1" $< $(basename $@)
+	$(PIPE_DIR)/lib/curves --x query_layer --y agreement --by k --ylo 0 --chance 0.5 --chancetitle "random pairs (0.5)" \
+		--title "$*: layer L's top-K pairs in layer L+1 (1 - median quantile; 1 = strongest)" \
+		--xlabel "query layer L" --ylabel "1 - median quantile in L+1" \
+		<(awk -F'\t' 'BEGIN { OFS = "\t" } NR == 1 { print $$0, "agreement"; next } { print $$0, ($$6 == "NA" ? "NA" : 1 - $$6) }' $<) $(basename $@)
+
+# all models side by side (small multiples, one colour scale)
+$(OUT)/quantile_all.tsv: $(foreach m,$(MODEL_NAMES),$(OUT)/$(m)/rank_quantile.$(KFIG).median.tsv)
+	$(PIPE_DIR)/lib/cat-tsv $^ > $@.tmp && mv $@.tmp $@
+$(OUT)/spearman_all.tsv: $(foreach m,$(MODEL_NAMES),$(OUT)/$(m)/spearman.median.tsv)
+	$(PIPE_DIR)/lib/cat-tsv $^ > $@.tmp && mv $@.tmp $@
+$(OUT)/rsa_all.tsv: $(foreach m,$(MODEL_NAMES),$(OUT)/$(m)/rsa.median.tsv)
+	for m in $(MODEL_NAMES); do awk -F'\t' -v m=$$m 'BEGIN { OFS = "\t" } NR == 1 { print "model", $$0; next } { print m, $$0 }' \
+		$(OUT)/$$m/rsa.median.tsv | if [ $$m = $(firstword $(MODEL_NAMES)) ]; then cat; else tail -n +2; fi; done > $@.tmp && mv $@.tmp $@
+$(OUT)/fig_quantile_all.png: $(OUT)/quantile_all.tsv
+	$(PIPE_DIR)/lib/heatmap --facet query_model --x eval_layer --y query_layer --z median_quantile --flip --center 0.5 --range 0:1 --values \
+		--title "Where each layer's top-$(KFIG) pairs rank in the other layers: 1 - median quantile (1 = strongest, 0.5 = random)" \
+		--xlabel "eval layer" --ylabel "query layer" --cblabel "1 - median quantile" $< $(basename $@)
+$(OUT)/fig_spearman_all.png: $(OUT)/spearman_all.tsv
+	$(PIPE_DIR)/lib/heatmap --facet a_model --sym --x a_layer --y b_layer --z spearman --diag 1 --center 0 --range -1:1 --values \
+		--title "Spearman of attention between layers (median over categories)" \
+		--xlabel "layer" --ylabel "layer" --cblabel "Spearman" $< $(basename $@)
+$(OUT)/fig_rsa_all.png: $(OUT)/rsa_all.tsv
+	$(PIPE_DIR)/lib/heatmap --facet model --sym --x a --y b --z spearman --diag 1 --center 0 --range -1:1 --values \
+		--title "Residual-stream geometry: Spearman of gene cosine similarities between layers" \
+		--xlabel "layer" --ylabel "layer" --cblabel "Spearman" $< $(basename $@)
+ALL += $(OUT)/fig_quantile_all.png $(OUT)/fig_spearman_all.png $(OUT)/fig_rsa_all.png
 
 $(OUT)/report.html: $(ALL)
-	$(PIPE_DIR)/lib/report-within "$(OUT)" "$(MODEL_NAMES)" "$(KS)" "$(KFIG)" "$(TOPK_FLAGS)" > $@.tmp && mv $@.tmp $@
+	$(PIPE_DIR)/lib/report-within "$(OUT)" "$(MODEL_NAMES)" "$(KS)" "$(KFIG)" "$(TOPK_FLAGS)" "$(MODELS)" > $@.tmp && mv $@.tmp $@
+	echo "report: $@" >&2
 
 all: $(OUT)/report.html
 .DEFAULT_GOAL := all
