@@ -54,9 +54,10 @@ rows_where() {
 	assert_output ""
 }
 
-@test "cssi: the summary's mean and 95% interval match numpy/scipy; F1 matches a direct numpy top-k" {
-	need_py scipy
-	$PIPE OUT=out STATES="2 4" SEEDS="1 2 3" >/dev/null 2>&1
+@test "cssi: the summary (mean, 95% interval, ratio_of_means), F1, the contrast counts and the subsample Jaccards match numpy/scipy/pandas" {
+	need_py scipy pandas
+	# with a small contrast test and 3 subsamples, checked below
+	$PIPE OUT=out STATES="2 4" SEEDS="1 2 3" CONTRAST_PERM=19 BOOT=3 BOOT_K=40 >/dev/null 2>&1
 	run "$PY" - <<'PY'
 import numpy as np, scipy.stats as st, csv
 rows = list(csv.DictReader(open('out/cssi_synthetic.tsv'), delimiter='\t'))
@@ -87,6 +88,38 @@ print('ok')
 PY
 	assert_success
 	assert_output ok
+	# the contrast test and the top-k stability rows against pandas/numpy on the pipeline's own files
+	run "$PY" - <<'PY'
+import numpy as np, pandas as pd, itertools
+rd = lambda f: pd.read_csv(f, sep="\t", keep_default_na=False, na_values=["nan", "NA"])
+con = rd("out/cssi_synthetic_contrast.tsv"); boot = rd("out/cssi_synthetic_boot.tsv")
+assert len(con) == 6 and len(boot) == 12 and set(boot.scoring) == {"pooled", "oracle"}
+for _, r in con.iterrows():
+    d = f"out/synthetic/s{int(r.states)}/seed{int(r.seed)}"
+    p = rd(f"{d}/pairs.contrast.tsv.gz"); t = rd(f"{d}/data/truth.tsv")
+    assert list(p.columns) == ["from", "to", "value", "pooled", "p", "q"]
+    p = p.dropna(subset=["q"])
+    tr = p.set_index(["from", "to"]).index.isin(t.set_index(["from", "to"]).index)
+    sig = p.q.values < 0.05
+    assert (r.n_pairs, r.n_true, r.n_sig, r.n_sig_true) == (len(p), tr.sum(), sig.sum(), (sig & tr).sum()), r
+    assert abs(r.q_min - p.q.min()) < 1e-5
+    # 19 permutations: p >= 0.05; the true pairs' p is smaller on average
+    assert p.p.min() >= 0.05 - 1e-12 and p.p[tr].mean() < p.p[~tr].mean()
+for _, r in boot.iterrows():
+    d = f"out/synthetic/s{int(r.states)}/seed{int(r.seed)}/boot.{r.scoring}.tsv.d"
+    sets = []
+    for b in (1, 2, 3):
+        x = rd(f"{d}/{b}.tsv").dropna()
+        o = np.argsort(-np.abs(x.value.values), kind="stable")[:40]
+        sets.append(set(zip(x["from"].values[o], x["to"].values[o])))
+    j = [len(a & b) / len(a | b) for a, b in itertools.combinations(sets, 2)]
+    assert r.k == 40 and abs(r.jaccard_mean - np.mean(j)) < 1e-5 and abs(r.jaccard_min - min(j)) < 1e-12, (r, j)
+    assert 0 < min(j) < 1
+print("ok")
+PY
+	assert_output ok
+	grep -q "Per-pair contrast test" out/report.html
+	grep -q "Stability of the top" out/report.html
 }
 
 @test "cssi: deterministic (same bytes in a fresh directory); make is the cache" {
@@ -114,43 +147,6 @@ PY
 	assert_failure
 	[ -z "$(find c -name 'pairs.*')" ] || fail "left behind: $(find c -name 'pairs.*')"
 	[ ! -e c/cssi_synthetic.tsv ]
-}
-
-@test "cssi: the contrast test and the top-k stability rows match pandas/numpy on the pipeline's own files" {
-	need_py pandas
-	run $PIPE OUT=out STATES="4" SEEDS="1 2" CONTRAST_PERM=19 BOOT=3 BOOT_K=40 -j2
-	assert_success
-	run "$PY" - <<'PY'
-import numpy as np, pandas as pd, itertools
-rd = lambda f: pd.read_csv(f, sep="\t", keep_default_na=False, na_values=["nan", "NA"])
-con = rd("out/cssi_synthetic_contrast.tsv"); boot = rd("out/cssi_synthetic_boot.tsv")
-assert len(con) == 2 and len(boot) == 4 and set(boot.scoring) == {"pooled", "oracle"}
-for _, r in con.iterrows():
-    d = f"out/synthetic/s{int(r.states)}/seed{int(r.seed)}"
-    p = rd(f"{d}/pairs.contrast.tsv.gz"); t = rd(f"{d}/data/truth.tsv")
-    assert list(p.columns) == ["from", "to", "value", "pooled", "p", "q"]
-    p = p.dropna(subset=["q"])
-    tr = p.set_index(["from", "to"]).index.isin(t.set_index(["from", "to"]).index)
-    sig = p.q.values < 0.05
-    assert (r.n_pairs, r.n_true, r.n_sig, r.n_sig_true) == (len(p), tr.sum(), sig.sum(), (sig & tr).sum()), r
-    assert abs(r.q_min - p.q.min()) < 1e-5
-    # 19 permutations: p >= 0.05; the true pairs' p is smaller on average
-    assert p.p.min() >= 0.05 - 1e-12 and p.p[tr].mean() < p.p[~tr].mean()
-for _, r in boot.iterrows():
-    d = f"out/synthetic/s{int(r.states)}/seed{int(r.seed)}/boot.{r.scoring}.tsv.d"
-    sets = []
-    for b in (1, 2, 3):
-        x = rd(f"{d}/{b}.tsv").dropna()
-        o = np.argsort(-np.abs(x.value.values), kind="stable")[:40]
-        sets.append(set(zip(x["from"].values[o], x["to"].values[o])))
-    j = [len(a & b) / len(a | b) for a, b in itertools.combinations(sets, 2)]
-    assert r.k == 40 and abs(r.jaccard_mean - np.mean(j)) < 1e-5 and abs(r.jaccard_min - min(j)) < 1e-12, (r, j)
-    assert 0 < min(j) < 1
-print("ok")
-PY
-	assert_output ok
-	grep -q "Per-pair contrast test" out/report.html
-	grep -q "Stability of the top" out/report.html
 }
 
 @test "cssi: pbmc160 against TRRUST and DoRothEA (real data)" {
