@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# The man pages say what the programs do: every long option a filter's
+# --help lists is documented in man/FILTER.1, every option a page documents
+# (its SYNOPSIS and its .It entries) exists in --help, and every file format
+# and spec syntax --help names is described in the page. --help is the
+# program's own list (the option table and its usage text are next to each
+# other in the source), so a page that lags behind a new option fails here.
+
+setup() {
+	load helper
+}
+
+# Long options in a filter's --help, one per line: "--name" tokens, without
+# families written "--gbdt-*" (their members are listed one by one).
+help_opts() {
+	"$BIN/$1" --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9](-\*)?' | grep -v '\*$' | sort -u
+}
+
+# Long options written with mdoc's Fl on the macro lines of a page that
+# match the awk condition $2 (all of them with 1): on a line holding Fl, every
+# argument "\-name" (Fl adds one dash; \- is mdoc's minus) is a flag, as in
+# ".Op Fl \-row\-sums | \-col\-sums" or ".Pf ( Fl \-counts , \-genes )".
+man_opts() {
+	awk -v want="$2" '
+		/^\.Sh / { sec = $0 }
+		function keep() {
+			if (want == "It") return $1 == ".It"
+			if (want == "SYNOPSIS") return sec == ".Sh SYNOPSIS"
+			return 1
+		}
+		/^\./ && / Fl / && keep() {
+			gsub(/\\-/, "-")
+			for (i = 2; i <= NF; i++)
+				if ($i ~ /^-[a-z][a-z0-9-]*[a-z0-9]$/) print "-" $i
+		}' "$TOP/man/$1.1" | sort -u
+}
+
+# Whether man/PAGE.1 mentions X (".h5ad", "[a:b]") as a whole token.
+mentions() {
+	local re
+	re=$(printf '%s' "$2" | sed -e 's/[.]/\\./g' -e 's/\[/\\[/g' -e 's/]/\\]/g')
+	grep -qE -- "$re([^a-z0-9]|\$)" "$TOP/man/$1.1"
+}
+
+filters() {
+	local f
+	for f in "$TOP"/filters/*.c; do basename "$f" .c; done
+}
+
+@test "man-options: the extraction sees the options it must (guards the awk and grep above)" {
+	run help_opts edge-join
+	assert_line -- "--ref-cols"
+	assert_line -- "--embedding-names"
+	refute_line -- "--gbdt"
+	run help_opts logit-cv
+	assert_line -- "--gbdt-rounds"
+	refute_line -- "--gbdt"
+	run man_opts mat 1
+	assert_line -- "--row-sums"
+	assert_line -- "--col-sums"
+	run man_opts gene-stats SYNOPSIS
+	assert_line -- "--no-normalize"
+	refute_line -- "--help"
+	mentions mat .npy
+	run mentions mat .np
+	assert_failure
+	run mentions mat .nosuch
+	assert_failure
+	run mentions mat '[x:y]'
+	assert_failure
+}
+
+@test "man-options: every long option of --help is documented in the filter's man page" {
+	local n missing bad=
+	for n in $(filters); do
+		missing=$(comm -23 <(help_opts "$n") <(man_opts "$n" 1) | tr '\n' ' ')
+		[ -z "$missing" ] || bad+="$n.1 lacks: $missing"$'\n'
+	done
+	[ -z "$bad" ] || fail "$bad"
+}
+
+@test "man-options: every option a man page documents (SYNOPSIS, .It entries) exists in --help" {
+	local n extra bad=
+	for n in $(filters); do
+		extra=$(comm -13 <(help_opts "$n") <(sort -u <(man_opts "$n" It) <(man_opts "$n" SYNOPSIS)) | tr '\n' ' ')
+		[ -z "$extra" ] || bad+="$n.1 documents options $n does not have: $extra"$'\n'
+	done
+	[ -z "$bad" ] || fail "$bad"
+}
+
+@test "man-options: every file format and spec syntax --help names is described in the man page" {
+	local n x bad=
+	for n in $(filters); do
+		# extensions (".h5ad", ".safetensors") and row ranges ("[a:b]")
+		for x in $("$BIN/$n" --help 2>&1 | grep -oE '\.[a-z][a-z0-9]+|\[[a-z]:[a-z]\]' | sort -u); do
+			mentions "$n" "$x" ||
+				bad+="$n.1 does not mention $x"$'\n'
+		done
+	done
+	[ -z "$bad" ] || fail "$bad"
+}
