@@ -28,18 +28,23 @@ man_opts() {
 			if (want == "SYNOPSIS") return sec == ".Sh SYNOPSIS"
 			return 1
 		}
-		/^\./ && / Fl / && keep() {
+		/^\./ && ($1 == ".Fl" || / Fl /) && keep() {
 			gsub(/\\-/, "-")
 			for (i = 2; i <= NF; i++)
 				if ($i ~ /^-[a-z][a-z0-9-]*[a-z0-9]$/) print "-" $i
-		}' "$TOP/man/$1.1" | sort -u
+		}' "$(page "$1")" | sort -u
+}
+
+# man/NAME.1, or NAME itself when it is a path (the guard test's pages).
+page() {
+	case $1 in */*) echo "$1" ;; *) echo "$TOP/man/$1.1" ;; esac
 }
 
 # Whether man/PAGE.1 mentions X (".h5ad", "[a:b]") as a whole token.
 mentions() {
 	local re
 	re=$(printf '%s' "$2" | sed -e 's/[.]/\\./g' -e 's/\[/\\[/g' -e 's/]/\\]/g')
-	grep -qE -- "$re([^a-z0-9]|\$)" "$TOP/man/$1.1"
+	grep -qE -- "$re([^a-z0-9]|\$)" "$(page "$1")"
 }
 
 filters() {
@@ -58,6 +63,14 @@ filters() {
 	run man_opts mat 1
 	assert_line -- "--row-sums"
 	assert_line -- "--col-sums"
+	printf '%s\n' .Sh\ SYNOPSIS '.Fl \-alone' '.Op Fl \-a\-b | \-c\-d Ar x' .Sh\ OPTIONS \
+		'.It Fl \-entry Ar n' 'text --prose' '.Pf ( Fl \-ee , \-ff )' > "$BATS_TEST_TMPDIR/t.1"
+	run man_opts "$BATS_TEST_TMPDIR/t.1" 1
+	assert_output "$(printf '%s\n' --a-b --alone --c-d --ee --entry --ff)"
+	run man_opts "$BATS_TEST_TMPDIR/t.1" SYNOPSIS
+	assert_output "$(printf '%s\n' --a-b --alone --c-d)"
+	run man_opts "$BATS_TEST_TMPDIR/t.1" It
+	assert_output -- "--entry"
 	run man_opts gene-stats SYNOPSIS
 	assert_line -- "--no-normalize"
 	refute_line -- "--help"
