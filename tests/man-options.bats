@@ -112,3 +112,21 @@ filters() {
 	done
 	[ -z "$bad" ] || fail "$bad"
 }
+
+@test "man-options: edge-eval, edge-join and edge-null share one REFERENCE NETWORKS section with every reference option" {
+	local n sec first=
+	for n in edge-eval edge-join edge-null; do
+		sec=$(awk '/^\.Sh /{on = ($0 == ".Sh REFERENCE NETWORKS")} on' "$TOP/man/$n.1")
+		[ -n "$sec" ] || fail "$n.1 has no REFERENCE NETWORKS section"
+		if [ -z "$first" ]; then
+			first=$sec
+		else
+			[ "$sec" = "$first" ] || fail "$n.1's REFERENCE NETWORKS differs from edge-eval.1's: $(diff <(echo "$first") <(echo "$sec"))"
+		fi
+	done
+	# the options of common/refnet.h, each an entry of the section
+	run awk '$1 == ".It" { gsub(/\\-/, "-"); print $2, $3 }' <<< "$first"
+	for o in ref ref-cols ref-header no-header undirected map map-cols; do
+		assert_line "Fl -$o"
+	done
+}
