@@ -23,7 +23,8 @@ static const char usage[] =
 	"              [--no-normalize] [--method spearman|pearson]\n"
 	"              [--genes-subset FILE | --hvg N] [--sources FILE] [--top K] [--abs]\n"
 	"              [--strata COL [--agg max|mean|wmean|range|deviation] [--min-cells N]\n"
-	"               [--shuffle-strata | --random-strata] [--seed S]] [-o OUT]\n"
+	"               [--shuffle-strata | --random-strata | --contrast-perm N]]\n"
+	"              [--subsample FRAC] [--seed S] [-o OUT]\n"
 	"\n"
 	"Correlation of every pair of genes over the selected cells of log1p(counts per\n"
 	"10,000), written as directed pairs: from to value (both directions, no self pairs).\n"
@@ -46,12 +47,19 @@ static const char usage[] =
 	"                       (same stratum sizes) before correlating\n"
 	"  --random-strata      null model: each cell takes one of the kept strata at\n"
 	"                       random (uniform; sizes vary)\n"
-	"  --seed S             seed of --shuffle-strata or --random-strata [1]\n"
+	"  --contrast-perm N    per-pair permutation test of the aggregate against N\n"
+	"                       shuffles of the strata (seeds S..S+N-1); adds columns\n"
+	"                       pooled, p (one-sided, (1 + #null >= observed) / (N + 1))\n"
+	"                       and q (Benjamini-Hochberg over all defined pairs)\n"
+	"  --subsample FRAC     only round(FRAC x cells) selected cells, drawn without\n"
+	"                       replacement (seeded): one replicate of a stability check\n"
+	"  --seed S             seed of --shuffle-strata, --random-strata, --subsample,\n"
+	"                       first seed of --contrast-perm [1]\n"
 	"  -o FILE              output [stdout]; .gz compresses\n"
 	"  -h, --help           this text\n";
 
 enum { OPT_METHOD = 256, OPT_SUBSET, OPT_HVG, OPT_SOURCES, OPT_TOP, OPT_ABS, OPT_STRATA, OPT_AGG,
-       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED, OPT_RANDOM };
+       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED, OPT_RANDOM, OPT_CONTRAST, OPT_SUBSAMPLE };
 enum { AGG_NONE, AGG_MAX, AGG_MEAN, AGG_WMEAN, AGG_RANGE, AGG_DEV };
 
 static const struct option longopts[] = {
@@ -68,6 +76,8 @@ static const struct option longopts[] = {
 	{ "shuffle-strata", no_argument, NULL, OPT_SHUFFLE },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "random-strata", no_argument, NULL, OPT_RANDOM },
+	{ "contrast-perm", required_argument, NULL, OPT_CONTRAST },
+	{ "subsample", required_argument, NULL, OPT_SUBSAMPLE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -75,7 +85,8 @@ static const struct option longopts[] = {
 
 /* ---- top K directed pairs: a heap whose root is the weakest kept pair ---- */
 
-typedef struct { double key, val; int64_t from, to; } pair_t;
+/* pooled and nge: --contrast-perm's pooled value and null count */
+typedef struct { double key, val, pooled; int64_t from, to, nge; } pair_t;
 
 /* a weaker than b: smaller key; on equal keys the later (from, to) is weaker. */
 static int weaker(const pair_t *a, const pair_t *b)
@@ -142,6 +153,9 @@ typedef struct {
 	int nthreads;
 	struct fmt_job *jobs;
 	pthread_t *th;
+	FILE *spool;      /* --contrast-perm without --top: (value, pooled, count) per pair */
+	int64_t nperm;    /* --contrast-perm N, or 0 */
+	int64_t *hist;    /* --contrast-perm: defined pairs by null count 0..N */
 } run_t;
 
 /* Text of rows lo..hi-1 of a block, formatted by one thread into its buffer. */
@@ -215,22 +229,39 @@ static void emit_text(run_t *R, const int64_t *rg, int64_t r0, int64_t nr, const
 	}
 }
 
+/* One (value, pooled, null count) record of the --contrast-perm spool. */
+typedef struct { double val, pooled; int64_t nge; } spool_rec_t;
+
+/* Rows of a block: written (all pairs), spooled (all pairs with
+ * --contrast-perm: q needs every p first) or offered to the top K. P and
+ * NGE (pooled values, null counts) only with --contrast-perm. */
 static void emit(run_t *R, const int64_t *rg, int64_t r0, int64_t nr, const int64_t *cg, int64_t nc,
-		 const double *V)
+		 const double *V, const double *P, const int64_t *NGE)
 {
-	if (R->top < 0) {
+	if (R->nperm)
+		for (int64_t k = 0; k < nr * nc; k++)
+			if (!isnan(V[k]) && rg[r0 + k / nc] != cg[k % nc])
+				R->hist[NGE[k]]++;
+	if (R->top < 0 && !R->nperm) {
 		emit_text(R, rg, r0, nr, cg, nc, V);
 		return;
 	}
 	for (int64_t i = 0; i < nr; i++) {
 		int64_t from = rg[r0 + i];
-		const double *row = V + i * nc;
 		for (int64_t j = 0; j < nc; j++) {
-			int64_t to = cg[j];
-			double v = row[j];
-			if (to == from || isnan(v))
+			int64_t to = cg[j], k = i * nc + j;
+			double v = V[k];
+			if (to == from)
 				continue;
-			pair_t p = { R->absval ? fabs(v) : v, v, from, to };
+			if (R->top < 0) {
+				spool_rec_t rec = { v, P[k], NGE[k] };
+				if (fwrite(&rec, sizeof rec, 1, R->spool) != 1)
+					die("cannot write the temporary file of --contrast-perm");
+				continue;
+			}
+			if (isnan(v))
+				continue;
+			pair_t p = { R->absval ? fabs(v) : v, v, P ? P[k] : NAN, from, to, NGE ? NGE[k] : 0 };
 			topk_push(&R->tk, &p);
 		}
 	}
@@ -401,7 +432,7 @@ static void random_strata(int32_t *sid, int64_t n, int64_t nk, uint64_t seed)
 /* After a relabelling that changes sizes: skip (and report) strata now below
  * min_cells, renumbering the rest in order. Returns the strata left. */
 static int64_t drop_small(int32_t *sid, int64_t n, int64_t nk, int64_t min_cells, const stratum_t *st,
-			  const char *col)
+			  const char *col, const char *what)
 {
 	int64_t *cnt = xcalloc((size_t)nk, sizeof *cnt);
 	int32_t *to = xmallocarray((size_t)nk, sizeof *to);
@@ -411,7 +442,7 @@ static int64_t drop_small(int32_t *sid, int64_t n, int64_t nk, int64_t min_cells
 	int64_t left = 0;
 	for (int64_t s = 0; s < nk; s++) {
 		if (cnt[s] < min_cells) {
-			warn("random stratum %s='%s': %lld cells (< --min-cells %lld), skipped", col, st[s].label,
+			warn("%s stratum %s='%s': %lld cells (< --min-cells %lld), skipped", what, col, st[s].label,
 			     (long long)cnt[s], (long long)min_cells);
 			to[s] = -1;
 		} else {
@@ -424,8 +455,144 @@ static int64_t drop_small(int32_t *sid, int64_t n, int64_t nk, int64_t min_cells
 	free(cnt);
 	free(to);
 	if (left == 0)
-		die("--random-strata: no random stratum has --min-cells %lld cells or more", (long long)min_cells);
+		die("%s: no %s stratum has --min-cells %lld cells or more", col, what, (long long)min_cells);
 	return left;
+}
+
+/* --subsample: keep[c] = 1 for round(frac x n) of the n selected cells
+ * (at least one), the first ones of a seeded Fisher-Yates permutation:
+ * a draw without replacement. Returns the cells kept. */
+static int64_t subsample(uint8_t *keep, int64_t n, double frac, uint64_t seed)
+{
+	int64_t m = (int64_t)llround(frac * (double)n);
+	if (m < 1) m = 1;
+	if (m > n) m = n;
+	int64_t *perm = xmallocarray((size_t)(n ? n : 1), sizeof *perm);
+	for (int64_t i = 0; i < n; i++)
+		perm[i] = i;
+	rng_t r;
+	rng_seed(&r, seed);
+	rng_shuffle_i64(&r, perm, n);
+	memset(keep, 0, (size_t)n);
+	for (int64_t i = 0; i < m; i++)
+		keep[perm[i]] = 1;
+	free(perm);
+	return m;
+}
+
+/* The cell sets of strata 0..nsets-1 of sid (a cell with -1 is in none). */
+static cellset_t *strata_sets(const expr_t *e, const int64_t *rg, int64_t nr, const int64_t *cg, int64_t nc,
+			      int same, const int32_t *sid, int64_t nsets, int spearman)
+{
+	cellset_t *sets = xcalloc((size_t)nsets, sizeof *sets);
+	int32_t *cmap = xmallocarray((size_t)e->ncells, sizeof *cmap);
+	for (int64_t s = 0; s < nsets; s++) {
+		int32_t k = 0;
+		for (int64_t ci = 0; ci < e->ncells; ci++)
+			cmap[ci] = sid[ci] == s ? k++ : -1;
+		cellset_make(&sets[s], e, rg, nr, cg, nc, same, cmap, k, spearman);
+	}
+	free(cmap);
+	return sets;
+}
+
+static void sets_free(cellset_t *sets, int64_t n)
+{
+	for (int64_t s = 0; s < n; s++)
+		cellset_free(&sets[s]);
+	free(sets);
+}
+
+/* A (len = rows r0..r0+n-1 x columns) = the aggregate over the strata; C and
+ * B are scratch, P the pooled block (deviation only). */
+static void aggregate(int agg, int absval, const cellset_t *sets, int64_t nsets, int64_t r0, int64_t n, int same,
+		      double *C, const double *P, double *A, double *B, int64_t len)
+{
+	for (int64_t k = 0; k < len; k++)
+		A[k] = B[k] = NAN;
+	for (int64_t s = 0; s < nsets; s++) {
+		corr_block(sets[s].r, r0, n, sets[s].c, same, C);
+		fold(agg, absval, agg == AGG_MEAN ? 1.0 : sets[s].weight, C, P, A, B, len);
+	}
+	finish(agg, A, B, P, len);
+}
+
+/* --contrast-perm: what the permutations need besides the block. */
+typedef struct {
+	const expr_t *e;
+	const int64_t *rg, *cg;
+	int64_t nr, nc, nsets, nperm;
+	int same, spearman, agg, absval;
+	const int32_t *sid;   /* the observed strata */
+	uint64_t seed;
+} contrast_t;
+
+/* NGE[k] = the permutations b = 0..N-1 (strata shuffled as --shuffle-strata
+ * --seed seed+b does) whose aggregate for pair k is undefined or at least the
+ * observed A[k], comparing |value| with --abs, else value. An undefined null
+ * value counts against the pair (conservative). The genes are ranked again
+ * within the permuted strata for every block: memory stays that of a block. */
+static void contrast_block(const contrast_t *T, int64_t r0, int64_t n, const double *A, const double *P, double *C,
+			   double *Ab, double *Bb, int64_t *NGE)
+{
+	int64_t len = n * T->nc, ncell = T->e->ncells;
+	memset(NGE, 0, (size_t)len * sizeof *NGE);
+	int32_t *sb = xmallocarray((size_t)(ncell ? ncell : 1), sizeof *sb);
+	for (int64_t b = 0; b < T->nperm; b++) {
+		memcpy(sb, T->sid, (size_t)ncell * sizeof *sb);
+		shuffle_strata(sb, ncell, T->seed + (uint64_t)b);
+		cellset_t *sets = strata_sets(T->e, T->rg, T->nr, T->cg, T->nc, T->same, sb, T->nsets, T->spearman);
+		aggregate(T->agg, T->absval, sets, T->nsets, r0, n, T->same, C, P, Ab, Bb, len);
+		sets_free(sets, T->nsets);
+		for (int64_t k = 0; k < len; k++) {
+			if (isnan(A[k]))
+				continue;
+			double obs = T->absval ? fabs(A[k]) : A[k], nul = T->absval ? fabs(Ab[k]) : Ab[k];
+			if (isnan(nul) || nul >= obs)
+				NGE[k]++;
+		}
+	}
+	free(sb);
+}
+
+/* Benjamini-Hochberg q per null count c, p = (1 + c) / (N + 1), over the m
+ * defined pairs (hist[c] of them with count c): q(c) = min over counts
+ * c' >= c present of min(1, p(c') m / #{pairs with count <= c'}). Tied p
+ * values share one q, as statsmodels' fdr_bh gives them. */
+static double *bh_by_count(const int64_t *hist, int64_t nperm)
+{
+	double *q = xmallocarray((size_t)nperm + 1, sizeof *q);
+	int64_t m = 0;
+	for (int64_t c = 0; c <= nperm; c++)
+		m += hist[c];
+	int64_t below = m;  /* pairs with count <= c */
+	double run = 1.0;
+	for (int64_t c = nperm; c >= 0; c--) {
+		if (hist[c]) {
+			double v = (double)(1 + c) / (double)(nperm + 1) * (double)m / (double)below;
+			if (v < run) run = v;
+			below -= hist[c];
+		}
+		q[c] = run;
+	}
+	return q;
+}
+
+static void put_contrast(wr_t *w, const expr_t *e, int64_t from, int64_t to, double v, double pooled, int64_t nge,
+			 int64_t nperm, const double *q)
+{
+	wr_puts(w, e->genes[from]);
+	wr_putc(w, '\t');
+	wr_puts(w, e->genes[to]);
+	wr_putc(w, '\t');
+	wr_f64(w, v);
+	wr_putc(w, '\t');
+	wr_f64(w, pooled);
+	wr_putc(w, '\t');
+	wr_f64(w, isnan(v) ? NAN : (double)(1 + nge) / (double)(nperm + 1));
+	wr_putc(w, '\t');
+	wr_f64(w, isnan(v) ? NAN : q[nge]);
+	wr_putc(w, '\n');
 }
 
 #define BLOCK_BYTES ((size_t)256 << 20)
@@ -439,7 +606,8 @@ int main(int argc, char **argv)
 	long long hvg = -1, min_cells = 20;
 	run_t R = { .spearman = 1, .top = -1, .agg = AGG_NONE };
 	int agg = AGG_MAX, agg_set = 0, shuffle = 0, randomize = 0, seed_set = 0, c;
-	long long seed = 1;
+	long long seed = 1, nperm = 0;
+	double frac = -1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		if (expr_getopt(&o, c, optarg))
 			continue;
@@ -473,6 +641,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RANDOM: randomize = 1; break;
 		case OPT_SHUFFLE: shuffle = 1; break;
+		case OPT_CONTRAST: nperm = opt_int(optarg, "--contrast-perm", 1, INT32_MAX); break;
+		case OPT_SUBSAMPLE:
+			frac = opt_double(optarg, "--subsample");
+			if (!(frac > 0 && frac <= 1))
+				die_usage("--subsample: '%s' is not a fraction in (0, 1]", optarg);
+			break;
 		case OPT_SEED: seed = opt_int(optarg, "--seed", 0, INT64_MAX); seed_set = 1; break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -493,8 +667,14 @@ int main(int argc, char **argv)
 		die_usage("--random-strata needs --strata COL");
 	if (randomize && shuffle)
 		die_usage("--shuffle-strata and --random-strata exclude each other");
-	if (seed_set && !shuffle && !randomize)
-		die_usage("--seed needs --shuffle-strata or --random-strata");
+	if (nperm && !strata)
+		die_usage("--contrast-perm needs --strata COL");
+	if (nperm && (shuffle || randomize))
+		die_usage("--contrast-perm tests the observed strata: not with --shuffle-strata or --random-strata");
+	if (frac > 0 && (shuffle || randomize || nperm))
+		die_usage("--subsample is a replicate of the observed scores: not with --shuffle-strata, --random-strata or --contrast-perm");
+	if (seed_set && !shuffle && !randomize && !nperm && !(frac > 0))
+		die_usage("--seed needs --shuffle-strata, --random-strata, --contrast-perm or --subsample");
 	if (strata && !o.cells && !h5_is_spec(o.counts))
 		die_usage("--strata needs a cells table (--cells FILE, or HDF5 counts with obs)");
 	R.agg = strata ? agg : AGG_NONE;
@@ -529,34 +709,46 @@ int main(int argc, char **argv)
 		rg = cg;
 	}
 
-	/* Cell sets: all selected cells, and/or the kept strata. */
+	/* Cells: all selected ones, or a subsample of them. */
+	uint8_t *keep = NULL;
+	int32_t *pmap = NULL;
+	int64_t npool = e->ncells;
+	if (frac > 0) {
+		keep = xmalloc((size_t)(e->ncells ? e->ncells : 1));
+		npool = subsample(keep, e->ncells, frac, (uint64_t)seed);
+		pmap = xmallocarray((size_t)(e->ncells ? e->ncells : 1), sizeof *pmap);
+		for (int64_t ci = 0, k = 0; ci < e->ncells; ci++)
+			pmap[ci] = keep[ci] ? (int32_t)k++ : -1;
+	}
+	/* Cell sets: the pooled cells (for deviation and the contrast too) and/or the kept strata. */
 	int64_t nsets = 0;
 	cellset_t pooled = { 0 }, *sets = NULL;
-	if (!strata || agg == AGG_DEV)
-		cellset_make(&pooled, e, rg, nr, cg, nc, same, NULL, e->ncells, R.spearman);
+	int want_pooled = !strata || agg == AGG_DEV || nperm;
+	if (want_pooled)
+		cellset_make(&pooled, e, rg, nr, cg, nc, same, pmap, npool, R.spearman);
+	int32_t *sid = NULL;
 	if (strata) {
-		int32_t *sid = xmallocarray((size_t)e->ncells, sizeof *sid);
+		sid = xmallocarray((size_t)(e->ncells ? e->ncells : 1), sizeof *sid);
 		stratum_t *st;
-		/* random labels: the observed strata give only their number */
-		nsets = make_strata(e, strata, randomize ? 1 : min_cells, sid, &st);
+		/* random labels and subsamples: sizes are checked after the relabelling */
+		int late = randomize || keep;
+		nsets = make_strata(e, strata, late ? 1 : min_cells, sid, &st);
 		if (shuffle)
 			shuffle_strata(sid, e->ncells, (uint64_t)seed);
 		if (randomize) {
 			random_strata(sid, e->ncells, nsets, (uint64_t)seed);
-			nsets = drop_small(sid, e->ncells, nsets, min_cells, st, strata);
+			nsets = drop_small(sid, e->ncells, nsets, min_cells, st, strata, "random");
 		}
-		sets = xcalloc((size_t)nsets, sizeof *sets);
-		int32_t *cmap = xmallocarray((size_t)e->ncells, sizeof *cmap);
-		for (int64_t s = 0; s < nsets; s++) {
-			int32_t k = 0;
+		if (keep) {
 			for (int64_t ci = 0; ci < e->ncells; ci++)
-				cmap[ci] = sid[ci] == s ? k++ : -1;
-			cellset_make(&sets[s], e, rg, nr, cg, nc, same, cmap, k, R.spearman);
+				if (!keep[ci])
+					sid[ci] = -1;
+			nsets = drop_small(sid, e->ncells, nsets, min_cells, st, strata, "subsampled");
 		}
-		free(cmap);
-		free(sid);
+		sets = strata_sets(e, rg, nr, cg, nc, same, sid, nsets, R.spearman);
 		free(st);
 	}
+	contrast_t T = { e, rg, cg, nr, nc, nsets, nperm, same, R.spearman, agg, R.absval, sid, (uint64_t)seed };
 
 	/* Row blocks: as many rows as fit the budget with every buffer held.
 	 * ATTNKIT_BLOCK_BYTES lowers the budget (tests use it to force blocks). */
@@ -568,19 +760,29 @@ int main(int argc, char **argv)
 			die("ATTNKIT_BLOCK_BYTES: '%s' is not a positive integer", env);
 		budget = (size_t)b;
 	}
-	int nbuf = strata ? 4 : 1;
+	int nbuf = !strata ? 1 : nperm ? 7 : 4;
 	size_t rowbytes = xmul((size_t)(nc ? nc : 1), sizeof(double) * (size_t)nbuf);
 	int64_t blk = (int64_t)(budget / rowbytes);
 	if (blk < 1) blk = 1;
 	if (blk > nr) blk = nr;
-	double *C = xmallocarray(xmul((size_t)(blk ? blk : 1), (size_t)(nc ? nc : 1)), sizeof *C);
-	double *A = NULL, *B = NULL, *P = NULL;
+	size_t blen = xmul((size_t)(blk ? blk : 1), (size_t)(nc ? nc : 1));
+	double *C = xmallocarray(blen, sizeof *C);
+	double *A = NULL, *B = NULL, *P = NULL, *Ab = NULL, *Bb = NULL;
+	int64_t *NGE = NULL;
 	if (strata) {
-		size_t len = xmul((size_t)(blk ? blk : 1), (size_t)(nc ? nc : 1));
-		A = xmallocarray(len, sizeof *A);
-		B = xmallocarray(len, sizeof *B);
-		if (agg == AGG_DEV)
-			P = xmallocarray(len, sizeof *P);
+		A = xmallocarray(blen, sizeof *A);
+		B = xmallocarray(blen, sizeof *B);
+		if (agg == AGG_DEV || nperm)
+			P = xmallocarray(blen, sizeof *P);
+	}
+	if (nperm) {
+		Ab = xmallocarray(blen, sizeof *Ab);
+		Bb = xmallocarray(blen, sizeof *Bb);
+		NGE = xmallocarray(blen, sizeof *NGE);
+		R.nperm = nperm;
+		R.hist = xcalloc((size_t)nperm + 1, sizeof *R.hist);
+		if (R.top < 0 && !(R.spool = tmpfile()))
+			die("--contrast-perm: cannot open a temporary file");
 	}
 	if (R.top >= 0) {
 		/* at most the number of directed pairs */
@@ -592,30 +794,45 @@ int main(int argc, char **argv)
 	R.jobs = xcalloc((size_t)R.nthreads, sizeof *R.jobs);
 	R.th = xcalloc((size_t)R.nthreads, sizeof *R.th);
 	R.w = wr_open(out, 0);
-	wr_puts(R.w, "from\tto\tvalue\n");
+	wr_puts(R.w, nperm ? "from\tto\tvalue\tpooled\tp\tq\n" : "from\tto\tvalue\n");
 	for (int64_t r0 = 0; r0 < nr; r0 += blk) {
 		int64_t n = nr - r0 < blk ? nr - r0 : blk;
-		size_t len = (size_t)(n * nc);
+		int64_t len = n * nc;
 		if (!strata) {
 			corr_block(pooled.r, r0, n, pooled.c, same, C);
-			emit(&R, rg, r0, n, cg, nc, C);
+			emit(&R, rg, r0, n, cg, nc, C, NULL, NULL);
 			continue;
 		}
 		if (P)
 			corr_block(pooled.r, r0, n, pooled.c, same, P);
-		for (size_t k = 0; k < len; k++)
-			A[k] = B[k] = NAN;
-		for (int64_t s = 0; s < nsets; s++) {
-			corr_block(sets[s].r, r0, n, sets[s].c, same, C);
-			fold(agg, R.absval, agg == AGG_MEAN ? 1.0 : sets[s].weight, C, P, A, B, (int64_t)len);
-		}
-		finish(agg, A, B, P, (int64_t)len);
-		emit(&R, rg, r0, n, cg, nc, A);
+		aggregate(agg, R.absval, sets, nsets, r0, n, same, C, P, A, B, len);
+		if (nperm)
+			contrast_block(&T, r0, n, A, P, C, Ab, Bb, NGE);
+		emit(&R, rg, r0, n, cg, nc, A, nperm ? P : NULL, NGE);
+	}
+	double *q = nperm ? bh_by_count(R.hist, nperm) : NULL;
+	if (R.spool) {
+		/* the pairs again, in the order they were spooled */
+		rewind(R.spool);
+		for (int64_t i = 0; i < nr; i++)
+			for (int64_t j = 0; j < nc; j++) {
+				if (rg[i] == cg[j])
+					continue;
+				spool_rec_t rec;
+				if (fread(&rec, sizeof rec, 1, R.spool) != 1)
+					die("--contrast-perm: cannot read back the temporary file");
+				put_contrast(R.w, e, rg[i], cg[j], rec.val, rec.pooled, rec.nge, nperm, q);
+			}
+		fclose(R.spool);
 	}
 	if (R.top >= 0) {
 		qsort(R.tk.h, (size_t)R.tk.n, sizeof *R.tk.h, cmp_stronger_first);
 		for (int64_t i = 0; i < R.tk.n; i++) {
 			const pair_t *p = &R.tk.h[i];
+			if (nperm) {
+				put_contrast(R.w, e, p->from, p->to, p->val, p->pooled, p->nge, nperm, q);
+				continue;
+			}
 			wr_puts(R.w, e->genes[p->from]);
 			wr_putc(R.w, '\t');
 			wr_puts(R.w, e->genes[p->to]);
@@ -635,11 +852,18 @@ int main(int argc, char **argv)
 	free(A);
 	free(B);
 	free(P);
-	if (!strata || agg == AGG_DEV)
+	free(Ab);
+	free(Bb);
+	free(NGE);
+	free(q);
+	free(R.hist);
+	free(sid);
+	free(keep);
+	free(pmap);
+	if (want_pooled)
 		cellset_free(&pooled);
-	for (int64_t s = 0; s < nsets; s++)
-		cellset_free(&sets[s]);
-	free(sets);
+	if (sets)
+		sets_free(sets, nsets);
 	if (rg != cg)
 		free(rg);
 	free(cg);

@@ -513,3 +513,168 @@ for line in list(open('p.tsv'))[1:]:
 print('ok', n)"
 	assert_output "ok 1482"
 }
+
+# the strata permutations of --contrast-perm and the draw of --subsample in
+# Python (common/rng's Fisher-Yates: j = below(i + 1) for i = n-1 .. 1)
+PERMPY='
+def perm_of(seed, n):
+    p = list(range(n)); r = Rng(seed)
+    for i in range(n - 1, 0, -1):
+        j = r.below(i + 1); p[i], p[j] = p[j], p[i]
+    return p
+def maxabs(R):
+    ok = ~np.isnan(R)
+    i = np.nanargmax(np.where(ok, np.abs(R), -1), 0)
+    return np.where(ok.any(0), np.take_along_axis(R, i[None], 0)[0], np.nan)
+'
+
+@test "coexpr: --contrast-perm p and q vs numpy with the same permutations; BH vs statsmodels; --top, blocks, --sources agree" {
+	need_py scipy statsmodels
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --abs --min-cells 90 \
+		--contrast-perm 19 --seed 5 > cp.tsv 2>/dev/null
+	head -1 cp.tsv | grep -qx $'from\tto\tvalue\tpooled\tp\tq'
+	# the value column is the plain CSSI-max
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --abs --min-cells 90 > mx.tsv 2>/dev/null
+	cmp <(cut -f1-3 cp.tsv) mx.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "$RNGPY$PERMPY
+import warnings, numpy as np
+from statsmodels.stats.multitest import multipletests
+from expr_data import load, norm, read_tsv, spearman
+warnings.simplefilter('ignore')
+m, cells = load()
+x = norm(m)
+lab = cells.type.values
+obs = maxabs(np.array([spearman(x[lab == t]) for t in 'AB']))
+P = spearman(x)
+N, S = 19, 5
+nge = np.zeros(obs.shape, int); near = np.zeros(obs.shape, bool)
+for b in range(N):
+    sh = lab[perm_of(S + b, len(lab))]
+    nul = np.abs(maxabs(np.array([spearman(x[sh == t]) for t in 'AB'])))
+    nge += np.isnan(nul) | (nul >= np.abs(obs))
+    near |= np.abs(nul - np.abs(obs)) < 1e-9
+t = read_tsv('cp.tsv')
+fr, to = t['from'].str[1:].astype(int).values, t['to'].str[1:].astype(int).values
+p = np.where(np.isnan(obs), np.nan, (1 + nge) / (N + 1))[fr, to]
+assert np.array_equal(np.isnan(p), np.isnan(t.p.values)) and np.array_equal(np.isnan(p), np.isnan(t.q.values))
+d = ~np.isnan(p)
+assert np.abs(P[fr, to] - t.pooled.values)[d].max() < 1e-9
+bad = d & (p != t.p.values) & ~near[fr, to]
+assert not bad.any(), t[bad]
+assert (t.p.values[d] < 0.2).sum() > 20 and len(set(t.p.values[d])) > 5   # not all one value
+q = multipletests(t.p.values[d], method='fdr_bh')[1]
+assert np.abs(q - t.q.values[d]).max() < 1e-12
+print('ok', d.sum(), (p[d] == t.p.values[d]).mean())"
+	assert_success
+	assert_line --partial "ok 1482 1.0"
+	# --top K: the K strongest rows with the p and q of the full run (BH over all pairs)
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --abs --min-cells 90 \
+		--contrast-perm 19 --seed 5 --top 30 > cptop.tsv 2>/dev/null
+	[ "$(wc -l < cptop.tsv)" -eq 31 ]
+	awk -F'\t' 'NR == FNR { r[$1 FS $2] = $0; next } FNR > 1 && r[$1 FS $2] != $0 { print "differs:", $0; bad = 1 } END { exit bad }' cp.tsv cptop.tsv
+	# row blocks rank the permuted strata again per block: the same bytes
+	ATTNKIT_BLOCK_BYTES=3000 ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --abs --min-cells 90 \
+		--contrast-perm 19 --seed 5 > cpblk.tsv 2>/dev/null
+	[ "$(cut -f1,2,5,6 cpblk.tsv | md5sum)" = "$(cut -f1,2,5,6 cp.tsv | md5sum)" ]
+	paste cp.tsv cpblk.tsv | awk -F'\t' 'NR > 1 && $3 != "nan" { d = $3 - $9; if (d < 0) d = -d; if (d > 1e-12) exit 1 }'
+	# --sources: the same pairs' values and p; q over the fewer pairs tested
+	printf 'g5\ng9\n' > src.txt
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --abs --min-cells 90 \
+		--contrast-perm 19 --seed 5 --sources src.txt > cpsrc.tsv 2>/dev/null
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
+import numpy as np
+from statsmodels.stats.multitest import multipletests
+from expr_data import read_tsv
+a, s = read_tsv('cp.tsv'), read_tsv('cpsrc.tsv')
+j = s.merge(a, on=['from', 'to'], suffixes=('', '_all'))
+assert len(j) == len(s) == 2 * 39 and set(s['from']) == {'g5', 'g9'}
+assert (j.p.fillna(-1) == j.p_all.fillna(-1)).all() and np.allclose(j.value, j.value_all, rtol=0, atol=1e-12, equal_nan=True)
+d = ~np.isnan(s.p.values)
+assert np.abs(multipletests(s.p.values[d], method='fdr_bh')[1] - s.q.values[d]).max() < 1e-12
+print('ok')"
+	assert_output ok
+}
+
+@test "coexpr: --contrast-perm p values are uniform for strata unrelated to the cells, small for planted state-specific pairs" {
+	need_py scipy
+	gen
+	# batch is drawn independently of the counts: the null holds for every pair
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata batch --abs --contrast-perm 99 --seed 1 > nb.tsv 2>/dev/null
+	# planted: genes 2k, 2k+1 share a latent factor in state A (k < 4) or in B (4 <= k < 8), never pooled-wide
+	"$PY" -c "
+import numpy as np
+r = np.random.default_rng(5); n = 400; st = np.repeat(['A', 'B'], n // 2)
+z = r.normal(size=(n, 8)); lam = np.exp(0.6 * r.normal(size=(n, 24)) + 1.0)
+for k in range(8):
+    on = (st == 'A') if k < 4 else (st == 'B')
+    for g in (2 * k, 2 * k + 1):
+        lam[on, g] *= np.exp(1.2 * z[on, k])
+np.save('pl.npy', r.poisson(lam).astype(np.int64))
+open('pl_genes.txt', 'w').write(''.join(f'g{i}\n' for i in range(24)))
+open('pl_cells.tsv', 'w').write('barcode\tstate\n' + ''.join(f'c{i}\t{s}\n' for i, s in enumerate(st)))"
+	ak coexpr --counts pl.npy --genes pl_genes.txt --cells pl_cells.tsv --strata state --abs --contrast-perm 99 --seed 1 > np.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "
+import numpy as np, scipy.stats as ss
+from expr_data import read_tsv
+b, t = read_tsv('nb.tsv'), read_tsv('np.tsv')
+pb = b.p.dropna().values[::2]   # one direction of each pair
+# (1 + c) / 100 with c uniform on 0..99 under the null: mean 0.505
+print('null', round(pb.mean(), 3), round((pb <= 0.05).mean(), 3))
+assert 0.42 < pb.mean() < 0.58 and (pb <= 0.05).mean() < 0.1
+assert ss.kstest(pb, 'uniform').statistic < 0.1
+g = lambda c: t[c].str[1:].astype(int)
+planted = (g('from') // 2 == g('to') // 2) & (g('from') < 16)
+print('planted p', t.p[planted].max(), 'q', t.q[planted].max(), 'others p<=0.02', (t.p[~planted] <= 0.02).sum(), 'of', (~planted).sum())
+# 99 permutations: p >= 0.01, so q >= 0.01 x 552 pairs / 32 planted at best
+# (other pairs pick up state-specific compositional correlations: not asserted beyond the median)
+assert (t.p[planted] <= 0.02).all() and t.q[planted].max() < 0.2 and t.p[~planted].median() > 0.1
+print('ok')"
+	assert_success
+	assert_line ok
+}
+
+@test "coexpr: --subsample draws round(FRAC x cells) cells without replacement (common/rng), pooled and stratified, vs numpy" {
+	need_py scipy
+	gen
+	ak coexpr --counts x.mtx --genes genes.txt --subsample 0.55 --seed 4 > sp.tsv
+	ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --abs --min-cells 40 --subsample 0.55 --seed 4 > ss.tsv 2>/dev/null
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" -c "$RNGPY$PERMPY
+import warnings, numpy as np
+from expr_data import load, norm, read_tsv, spearman
+warnings.simplefilter('ignore')
+m, cells = load()
+x = norm(m)
+keep = np.zeros(len(cells), bool); keep[perm_of(4, len(cells))[:165]] = True
+lab = cells.type.values
+refs = {'sp.tsv': spearman(x[keep]), 'ss.tsv': maxabs(np.array([spearman(x[keep & (lab == t)]) for t in 'ABC']))}
+for f, ref in refs.items():
+    t = read_tsv(f)
+    fr, to = t['from'].str[1:].astype(int).values, t['to'].str[1:].astype(int).values
+    r = ref[fr, to]
+    assert np.array_equal(np.isnan(r), np.isnan(t.value.values)), f
+    assert np.nanmax(np.abs(r - t.value.values)) < 1e-9, f
+print('ok')"
+	assert_output ok
+	# FRAC 1 is every cell; seeds differ
+	ak coexpr --counts x.mtx --genes genes.txt --subsample 1 --seed 9 | cmp - <(ak coexpr --counts x.mtx --genes genes.txt)
+	! ak coexpr --counts x.mtx --genes genes.txt --subsample 0.55 --seed 5 | cmp -s - sp.tsv
+	# strata that fall below --min-cells in the subsample are reported and skipped
+	run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv --strata type --min-cells 60 --subsample 0.55 --seed 4 -o /dev/null
+	assert_success
+	assert_output --partial "subsampled stratum type='C'"
+}
+
+@test "bad: --contrast-perm and --subsample usage errors exit 2" {
+	gen
+	for args in "--contrast-perm 9" "--strata type --contrast-perm 0" "--strata type --contrast-perm 9 --shuffle-strata" \
+		"--strata type --contrast-perm 9 --random-strata" "--subsample 0" "--subsample 1.5" "--subsample x" \
+		"--strata type --subsample 0.5 --shuffle-strata" "--strata type --subsample 0.5 --contrast-perm 9"; do
+		run ak coexpr --counts x.mtx --genes genes.txt --cells cells.tsv $args
+		assert_failure 2
+	done
+	run ak coexpr --counts x.mtx --genes genes.txt --contrast-perm 9
+	assert_output --partial "--contrast-perm needs --strata COL"
+	run ak coexpr --counts x.mtx --genes genes.txt --subsample 2
+	assert_output --partial "not a fraction in (0, 1]"
+}
