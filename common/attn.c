@@ -213,8 +213,11 @@ static void kern_pick(void)
 
 typedef struct job {
 	const attn_spec_t *s;
-	float *q, *k;           /* projections, q prescaled by 1/sqrt(d_k): n x d, then
-	                         * heads x n x d_k except for the --raw average */
+	const attn_layer_t *lay;  /* [nl]: the layers (one, from s, without s->layers) */
+	int nl;
+	int pl;                 /* the layer being projected */
+	float **q, **k;         /* [nl] projections, q prescaled by 1/sqrt(d_k): n x d,
+	                         * then heads x n x d_k except for the --raw average */
 	int64_t blk, nblocks;   /* rows per block */
 	int64_t chunk, nchunks; /* columns per sgemm call */
 	int64_t ld;             /* row stride of the block buffers: n rounded up to 16 */
@@ -266,6 +269,7 @@ static void *project_worker(void *arg)
 {
 	job_t *j = ((worker_t *)arg)->j;
 	const attn_spec_t *s = j->s;
+	const attn_layer_t *ly = &j->lay[j->pl];
 	int64_t n = s->n, d = s->d, nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
 	float scale = (float)(1.0 / sqrt((double)(d / s->heads)));
 	for (;;) {
@@ -274,10 +278,10 @@ static void *project_worker(void *arg)
 			break;
 		int isq = c < nchunk;
 		int64_t r0 = (c % nchunk) * PROJ_ROWS, m = n - r0 < PROJ_ROWS ? n - r0 : PROJ_ROWS;
-		float *out = (isq ? j->q : j->k) + r0 * d;
-		const float *b = isq ? s->bq : s->bk;
+		float *out = (isq ? j->q[j->pl] : j->k[j->pl]) + r0 * d;
+		const float *b = isq ? ly->bq : ly->bk;
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)d, (int)d, 1.0f,
-			    s->x + r0 * d, (int)d, isq ? s->wq : s->wk, (int)d, 0.0f, out, (int)d);
+			    ly->x + r0 * d, (int)d, isq ? ly->wq : ly->wk, (int)d, 0.0f, out, (int)d);
 		for (int64_t i = 0; i < m; i++)
 			for (int64_t t = 0; t < d; t++) {
 				float v = out[i * d + t] + (b ? b[t] : 0.0f);
@@ -313,6 +317,8 @@ typedef struct blockbuf {
 	double *csum;           /* [nbuf][blk][nchunks] */
 	float *w;               /* [nbuf][blk][nchunks] */
 	float *vals;            /* [chunk]: one row chunk of the ranked values */
+	float *acc;             /* [ndist][blk][ld]: layers combined (several layers), or NULL */
+	int use_acc;            /* the ranked values are acc's (set after the last layer) */
 	uint32_t *keys;         /* [blk][n]: a block's keys, for the rank histogram */
 	const float **eptr;     /* [nbuf]: scratch for block_values */
 	float *wv;              /* [nbuf] */
@@ -324,13 +330,15 @@ typedef struct blockbuf {
 /* Scores of block rows [r0, r0 + m) against every key, one sgemm per head
  * and column chunk; with softmax, each chunk's rows are exponentiated
  * against their chunk maximum right after the product, while in cache. */
-static void block_scores(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
+static void block_scores(job_t *j, blockbuf_t *bb, int l, int64_t r0, int64_t m)
 {
 	const attn_spec_t *s = j->s;
+	const attn_layer_t *ly = &j->lay[l];
+	const float *q = j->q ? j->q[l] : NULL, *k = j->k ? j->k[l] : NULL;
 	int64_t n = s->n, d = s->d, dk = d / s->heads, nc = j->nchunks, blk = j->blk, ld = j->ld;
-	if (s->given) {
+	if (ly->given) {
 		for (int h = 0; h < j->nbuf; h++)
-			s->given(s->given_ctx, s->per_head ? h : -1, r0, m, bb->e + (size_t)h * blk * ld, ld);
+			ly->given(ly->given_ctx, s->per_head ? h : -1, r0, m, bb->e + (size_t)h * blk * ld, ld);
 		return;
 	}
 	for (int h = 0; h < j->nbuf; h++) {
@@ -340,13 +348,13 @@ static void block_scores(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 			if (s->raw && !s->per_head) {
 				/* The head average of raw scores is one product over all of d. */
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)cw, (int)d,
-					    (float)(1.0 / (double)s->heads), j->q + r0 * d, (int)d,
-					    j->k + c0 * d, (int)d, 0.0f, e + c0, (int)ld);
+					    (float)(1.0 / (double)s->heads), q + r0 * d, (int)d,
+					    k + c0 * d, (int)d, 0.0f, e + c0, (int)ld);
 				continue;
 			}
 			/* Head h's rows are contiguous (head-major layout): sgemm packs
 			 * them faster than d_k-float pieces of d-float rows. */
-			const float *qh = j->q + (size_t)h * n * dk + r0 * dk, *kh = j->k + (size_t)h * n * dk + c0 * dk;
+			const float *qh = q + (size_t)h * n * dk + r0 * dk, *kh = k + (size_t)h * n * dk + c0 * dk;
 			if (s->raw) {
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)cw, (int)dk,
 					    1.0f, qh, (int)dk, kh, (int)dk, 0.0f, e + c0, (int)ld);
@@ -408,6 +416,8 @@ static const float *block_values(job_t *j, blockbuf_t *bb, int dist, int64_t i, 
 	const float **e = bb->eptr;
 	float *w = bb->wv;
 	int h0 = s->per_head ? dist : 0, nh = s->per_head ? 1 : j->nbuf;
+	if (bb->use_acc)
+		return bb->acc + ((size_t)dist * (size_t)j->blk + (size_t)i) * (size_t)j->ld + (size_t)c0;
 	for (int h = 0; h < nh; h++) {
 		e[h] = bb->e + (size_t)(h0 + h) * plane + (size_t)i * (size_t)j->ld + (size_t)c0;
 		w[h] = j->direct ? 1.0f : bb->w[((size_t)(h0 + h) * j->blk + (size_t)i) * (size_t)j->nchunks + (size_t)c];
@@ -425,6 +435,8 @@ static float entry_value(job_t *j, blockbuf_t *bb, int dist, int64_t i, int64_t 
 	int64_t c = col / j->chunk;
 	size_t plane = (size_t)j->blk * (size_t)j->ld;
 	int h0 = s->per_head ? dist : 0, nh = s->per_head ? 1 : j->nbuf;
+	if (bb->use_acc)
+		return bb->acc[((size_t)dist * (size_t)j->blk + (size_t)i) * (size_t)j->ld + (size_t)col];
 	float a = 0;
 	for (int h = 0; h < nh; h++) {
 		float e = bb->e[(size_t)(h0 + h) * plane + (size_t)i * (size_t)j->ld + (size_t)col];
@@ -436,6 +448,45 @@ static float entry_value(job_t *j, blockbuf_t *bb, int dist, int64_t i, int64_t 
 		a = h == 0 ? e * w : a + e * w;
 	}
 	return a + 0.0f;
+}
+
+/* Fold layer l's values of the block's rows (all n columns) into bb->acc.
+ * The same float operations in the same order for every pair, whichever
+ * worker computes it: the consensus is thread-count independent and a
+ * float32 replay of the layers' values reproduces it bit for bit. */
+static void block_fold(job_t *j, blockbuf_t *bb, int l, int64_t m)
+{
+	const attn_spec_t *s = j->s;
+	int64_t n = s->n;
+	for (int dist = 0; dist < j->ndist; dist++)
+		for (int64_t i = 0; i < m; i++)
+			for (int64_t c = 0; c < j->nchunks; c++) {
+				int64_t c0 = c * j->chunk, cw = n - c0 < j->chunk ? n - c0 : j->chunk;
+				const float *v = block_values(j, bb, dist, i, c);
+				float *a = bb->acc + ((size_t)dist * (size_t)j->blk + (size_t)i) * (size_t)j->ld + (size_t)c0;
+				if (l == 0) {
+					memcpy(a, v, (size_t)cw * sizeof *a);
+					continue;
+				}
+				switch (s->combine) {
+				case ATTN_COMBINE_SUM:
+				case ATTN_COMBINE_MEAN:
+					for (int64_t t = 0; t < cw; t++)
+						a[t] = a[t] + v[t];
+					break;
+				case ATTN_COMBINE_MAX:
+					for (int64_t t = 0; t < cw; t++)
+						a[t] = v[t] > a[t] ? v[t] : a[t];
+					break;
+				default:   /* ABSMAX: strict, so the first layer wins ties of |value| */
+					for (int64_t t = 0; t < cw; t++)
+						a[t] = fabsf(v[t]) > fabsf(a[t]) ? v[t] : a[t];
+					break;
+				}
+				if (s->combine == ATTN_COMBINE_MEAN && l == j->nl - 1)
+					for (int64_t t = 0; t < cw; t++)
+						a[t] = a[t] / (float)j->nl;
+			}
 }
 
 /* Select and count the block's entries of every distribution, row by row and
@@ -520,6 +571,8 @@ static void *block_worker(void *arg)
 		.csum = xmallocarray(nstat, sizeof(double)),
 		.w = xmallocarray(nstat, sizeof(float)),
 		.vals = xmallocarray((size_t)j->chunk, sizeof(float)),
+		.acc = j->nl > 1 ? xaligned(64, xmul(xmul(xmul((size_t)nd, (size_t)j->blk), (size_t)j->ld), sizeof(float)))
+				 : NULL,
 		.keys = s->nat ? xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof(uint32_t)) : NULL,
 		.eptr = xmallocarray((size_t)j->nbuf, sizeof(float *)),
 		.wv = xmallocarray((size_t)j->nbuf, sizeof(float)),
@@ -535,10 +588,16 @@ static void *block_worker(void *arg)
 		if (b >= j->nblocks)
 			break;
 		int64_t r0 = b * j->blk, m = n - r0 < j->blk ? n - r0 : j->blk;
-		block_scores(j, &bb, r0, m);
-		if (!j->direct)
-			block_weights(j, &bb, m);
+		for (int l = 0; l < j->nl; l++) {
+			block_scores(j, &bb, l, r0, m);
+			if (!j->direct)
+				block_weights(j, &bb, m);
+			if (j->nl > 1)
+				block_fold(j, &bb, l, m);
+		}
+		bb.use_acc = j->nl > 1;
 		block_scan(j, &bb, r0, m);
+		bb.use_acc = 0;
 		if (s->observe)
 			block_observe(j, &bb, r0, m);
 		int64_t done = atomic_fetch_add(&j->done, 1) + 1;
@@ -565,6 +624,7 @@ static void *block_worker(void *arg)
 	free(bb.csum);
 	free(bb.w);
 	free(bb.vals);
+	free(bb.acc);
 	free(bb.keys);
 	free(bb.eptr);
 	free(bb.wv);
@@ -607,18 +667,27 @@ static void project(job_t *j, int threads)
 {
 	const attn_spec_t *s = j->s;
 	int64_t n = s->n, d = s->d;
-	j->q = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
-	j->k = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
-	atomic_store(&j->next, 0);
-	int64_t nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
-	run_pool(threads < 2 * nchunk ? threads : (int)(2 * nchunk), project_worker, j);
-	for (int64_t i = 0; i < n * d; i++)
-		if (!isfinite(j->q[i]) || !isfinite(j->k[i]))
-			die("queries or keys overflow float32 (row %lld): inputs too large",
-			    (long long)(i / d + 1));
-	if (!(s->raw && !s->per_head)) {
-		j->q = head_major(j->q, n, d, s->heads);
-		j->k = head_major(j->k, n, d, s->heads);
+	j->q = xcalloc((size_t)j->nl, sizeof *j->q);
+	j->k = xcalloc((size_t)j->nl, sizeof *j->k);
+	for (int l = 0; l < j->nl; l++) {
+		j->pl = l;
+		j->q[l] = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
+		j->k[l] = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
+		atomic_store(&j->next, 0);
+		int64_t nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
+		run_pool(threads < 2 * nchunk ? threads : (int)(2 * nchunk), project_worker, j);
+		for (int64_t i = 0; i < n * d; i++)
+			if (!isfinite(j->q[l][i]) || !isfinite(j->k[l][i])) {
+				if (j->nl > 1)
+					die("layer %d: queries or keys overflow float32 (row %lld): inputs too large",
+					    l, (long long)(i / d + 1));
+				die("queries or keys overflow float32 (row %lld): inputs too large",
+				    (long long)(i / d + 1));
+			}
+		if (!(s->raw && !s->per_head)) {
+			j->q[l] = head_major(j->q[l], n, d, s->heads);
+			j->k[l] = head_major(j->k[l], n, d, s->heads);
+		}
 	}
 }
 
@@ -653,11 +722,19 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		j.nruns++;
 	}
 	j.s = s;
+	attn_layer_t one = { s->x, s->wq, s->wk, s->bq, s->bk, s->given, s->given_ctx };
+	j.lay = s->nlayers >= 1 && s->layers ? s->layers : &one;
+	j.nl = s->nlayers >= 1 && s->layers ? s->nlayers : 1;
+	if (j.nl > 1 && (s->per_head || s->observe))
+		die("internal: several layers with per_head or observe");
+	for (int l = 1; l < j.nl; l++)
+		if (!j.lay[l].given != !j.lay[0].given)
+			die("internal: given and computed layers mixed");
 	j.ndist = r->ndist;
 	j.kk = s->k < r->ntotal ? s->k : r->ntotal;
 	pthread_mutex_init(&j.mu, NULL);
 	int threads = s->threads > 0 ? s->threads : 1;
-	if (!s->given)
+	if (!j.lay[0].given)
 		project(&j, threads);
 
 	j.blk = pick_block(n);
@@ -665,8 +742,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	j.chunk = pick_chunk(n);
 	j.nchunks = (n + j.chunk - 1) / j.chunk;
 	j.ld = (n + 15) / 16 * 16;
-	j.nbuf = (s->raw || s->given) && !s->per_head ? 1 : s->heads;
-	j.direct = s->raw || s->given;
+	j.nbuf = (s->raw || j.lay[0].given) && !s->per_head ? 1 : s->heads;
+	j.direct = s->raw || j.lay[0].given;
 	if (s->nat) {
 		/* Pairs by row (stable: counting sort), so each block finds its own. */
 		j.at_start = xcalloc((size_t)j.nblocks + 1, sizeof *j.at_start);
@@ -750,6 +827,10 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		free(j.at_start);
 	}
 	free(j.runs);
+	for (int l = 0; j.q && l < j.nl; l++) {
+		free(j.q[l]);
+		free(j.k[l]);
+	}
 	free(j.q);
 	free(j.k);
 	pthread_mutex_destroy(&j.mu);

@@ -14,6 +14,26 @@
 
 #include "topk.h"
 
+/* One layer's inputs, when several layers are combined into a consensus
+ * (attn_spec_t.layers): the fields of the same names in attn_spec_t. */
+typedef struct attn_layer {
+	const float *x, *wq, *wk, *bq, *bk;
+	void (*given)(void *ctx, int p, int64_t r0, int64_t m, float *dst, int64_t ld);
+	void *given_ctx;
+} attn_layer_t;
+
+/* How several layers' values of one pair combine (attn-topk --combine).
+ * Each layer's value is the one a single-layer run ranks (softmax or raw,
+ * head-averaged); the combination is float32 arithmetic in layer order, so
+ * the ranked value is reproducible bit for bit from the layers' values. */
+enum {
+	ATTN_COMBINE_SUM,       /* ((v0 + v1) + v2) + ... */
+	ATTN_COMBINE_MEAN,      /* the sum / L (one float division) */
+	ATTN_COMBINE_MAX,       /* the largest value */
+	ATTN_COMBINE_ABSMAX,    /* the value of largest |value|, sign kept; the
+	                         * first such layer on ties of |value| */
+};
+
 typedef struct attn_spec {
 	int64_t n, d;           /* genes, model width */
 	int heads;
@@ -42,6 +62,14 @@ typedef struct attn_spec {
 	 * worker that computed them (each row exactly once): --check. */
 	void (*observe)(void *ctx, int dist, int64_t row, int64_t c0, const float *v, int64_t cw);
 	void *observe_ctx;
+	/* Several layers (nlayers >= 1, layers != NULL): x, wq, wk, bq, bk, given
+	 * and given_ctx above are unused, each layer has its own; every pair's
+	 * ranked value is the layers' values combined by `combine` (per block of
+	 * rows: a tile of blk x n per layer, folded into one, never n x n).
+	 * Not with per_head or observe. All layers given, or none. */
+	int nlayers;
+	const attn_layer_t *layers;
+	int combine;
 } attn_spec_t;
 
 typedef struct attn_result {
