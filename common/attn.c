@@ -211,6 +211,64 @@ static void kern_pick(void)
 
 /* ---- shared state and the thread pool ---- */
 
+/* Histogram bins refined to single keys (exact_at's second pass): an open
+ * addressing table bin -> index, behind a bit filter that stays in L2, so
+ * that the ~all keys outside these bins cost one load and a test. */
+#define RF_FILTER_BITS 20
+typedef struct refine {
+	size_t nbins;
+	uint32_t mask;          /* table size - 1 */
+	uint32_t *slot;         /* bin + 1, or 0 (empty) */
+	uint32_t *idx;
+	uint64_t *filter;       /* 2^RF_FILTER_BITS bits */
+} refine_t;
+
+static inline uint32_t rf_hash(uint32_t bin)
+{
+	return bin * 0x9E3779B1u;
+}
+
+static void rf_build(refine_t *rf, const uint32_t *bins, size_t nb)
+{
+	size_t cap = 16;
+	while (cap < 2 * nb + 2)
+		cap *= 2;
+	rf->mask = (uint32_t)(cap - 1);
+	rf->slot = xcalloc(cap, sizeof *rf->slot);
+	rf->idx = xcalloc(cap, sizeof *rf->idx);
+	rf->filter = xcalloc((size_t)1 << (RF_FILTER_BITS - 6), sizeof *rf->filter);
+	rf->nbins = 0;
+	for (size_t u = 0; u < nb; u++) {
+		uint32_t h = rf_hash(bins[u]), f = h >> (32 - RF_FILTER_BITS), at = h & rf->mask;
+		while (rf->slot[at] && rf->slot[at] != bins[u] + 1)
+			at = (at + 1) & rf->mask;
+		if (rf->slot[at])
+			continue;
+		rf->slot[at] = bins[u] + 1;
+		rf->idx[at] = (uint32_t)rf->nbins++;
+		rf->filter[f >> 6] |= (uint64_t)1 << (f & 63);
+	}
+}
+
+/* Index of bin in rf, or -1. */
+static inline int64_t rf_find(const refine_t *rf, uint32_t bin)
+{
+	uint32_t h = rf_hash(bin), f = h >> (32 - RF_FILTER_BITS);
+	if (!(rf->filter[f >> 6] >> (f & 63) & 1))
+		return -1;
+	for (uint32_t at = h & rf->mask; rf->slot[at]; at = (at + 1) & rf->mask)
+		if (rf->slot[at] == bin + 1)
+			return rf->idx[at];
+	return -1;
+}
+
+static void rf_free(refine_t *rf)
+{
+	free(rf->slot);
+	free(rf->idx);
+	free(rf->filter);
+}
+
 typedef struct job {
 	const attn_spec_t *s;
 	const attn_layer_t *lay;  /* [nl]: the layers (one, from s, without s->layers) */
@@ -236,6 +294,9 @@ typedef struct job {
 	int64_t *runs;          /* [2 nruns]: column runs [a, b) of the subset */
 	int64_t nruns;
 	atomic_int bad;
+	int values_only;        /* exact_at's first pass: the pairs' values, nothing counted */
+	const refine_t *rf;     /* exact_at's second pass: bins counted key by key */
+	uint64_t **thread_sub;  /* [threads] -> [ndist][rf->nbins][2^KH_SHIFT] */
 } job_t;
 
 typedef struct worker {
@@ -324,6 +385,7 @@ typedef struct blockbuf {
 	float *wv;              /* [nbuf] */
 	tk_buf_t *tb;           /* [ndist] */
 	kh_local_t *kh;         /* [ndist], or NULL */
+	uint64_t *sub;          /* [ndist][rf->nbins][2^KH_SHIFT], or NULL */
 	uint32_t kmin, kmax;
 } blockbuf_t;
 
@@ -506,7 +568,7 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 		scan_t sc = { &bb->tb[dist], kh, bb->keys, 0, s->absval, bb->kmin, bb->kmax };
 		for (int64_t i = 0; i < m; i++) {
 			int64_t gi = r0 + i, u = 0;
-			if (s->subset && !s->subset[gi])
+			if ((s->subset && !s->subset[gi]) || (s->row_mask && !s->row_mask[gi]))
 				continue;
 			for (int64_t c = 0; c < j->nchunks; c++) {
 				int64_t c0 = c * j->chunk, c1 = n - c0 < j->chunk ? n : c0 + j->chunk;
@@ -532,6 +594,15 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 		if (kh) {
 			kh_add_keys(kh, sc.keys, sc.nkeys);
 			kh->count += (uint64_t)(m * n);
+		}
+		if (j->rf) {
+			/* Keys in the looked-up pairs' bins, one counter per key. */
+			uint64_t *sub = bb->sub + (size_t)dist * j->rf->nbins * (1u << KH_SHIFT);
+			for (size_t u = 0; u < sc.nkeys; u++) {
+				int64_t b = rf_find(j->rf, sc.keys[u] >> KH_SHIFT);
+				if (b >= 0)
+					sub[(size_t)b << KH_SHIFT | (sc.keys[u] & ((1u << KH_SHIFT) - 1))]++;
+			}
 		}
 		bb->kmin = sc.kmin;
 		bb->kmax = sc.kmax;
@@ -573,11 +644,12 @@ static void *block_worker(void *arg)
 		.vals = xmallocarray((size_t)j->chunk, sizeof(float)),
 		.acc = j->nl > 1 ? xaligned(64, xmul(xmul(xmul((size_t)nd, (size_t)j->blk), (size_t)j->ld), sizeof(float)))
 				 : NULL,
-		.keys = s->nat ? xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof(uint32_t)) : NULL,
+		.keys = s->nat && !j->values_only ? xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof(uint32_t)) : NULL,
 		.eptr = xmallocarray((size_t)j->nbuf, sizeof(float *)),
 		.wv = xmallocarray((size_t)j->nbuf, sizeof(float)),
 		.tb = xcalloc((size_t)nd, sizeof(tk_buf_t)),
-		.kh = s->nat ? xcalloc((size_t)nd, sizeof(kh_local_t)) : NULL,
+		.kh = s->nat && !j->values_only ? xcalloc((size_t)nd, sizeof(kh_local_t)) : NULL,
+		.sub = j->rf ? xcalloc(xmul(xmul((size_t)nd, j->rf->nbins), (size_t)1 << KH_SHIFT), sizeof(uint64_t)) : NULL,
 		.kmin = UINT32_MAX,
 		.kmax = 0,
 	};
@@ -588,6 +660,8 @@ static void *block_worker(void *arg)
 		if (b >= j->nblocks)
 			break;
 		int64_t r0 = b * j->blk, m = n - r0 < j->blk ? n - r0 : j->blk;
+		if (j->values_only && j->at_start[b] == j->at_start[b + 1])
+			continue;   /* no looked-up pair in these rows */
 		for (int l = 0; l < j->nl; l++) {
 			block_scores(j, &bb, l, r0, m);
 			if (!j->direct)
@@ -617,6 +691,8 @@ static void *block_worker(void *arg)
 	}
 	pthread_mutex_unlock(&j->mu);
 	j->thread_top[w->id] = bb.tb;
+	if (j->thread_sub)
+		j->thread_sub[w->id] = bb.sub;
 	free(bb.kh);
 	free(bb.e);
 	free(bb.scratch);
@@ -702,7 +778,13 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		for (int64_t i = 0; i < n; i++)
 			ns += s->subset[i] != 0;
 	}
-	r->ntotal = s->keep_self ? ns * ns : ns * (ns - 1);
+	int64_t nr = ns;
+	if (s->row_mask) {
+		nr = 0;
+		for (int64_t i = 0; i < n; i++)
+			nr += s->row_mask[i] && (!s->subset || s->subset[i]);
+	}
+	r->ntotal = s->keep_self ? nr * ns : nr * (ns - 1);
 	openblas_set_num_threads(1);
 	kern_pick();
 
@@ -763,6 +845,33 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	if (threads > j.nblocks)
 		threads = (int)(j.nblocks > 0 ? j.nblocks : 1);
 	j.thread_top = xcalloc((size_t)threads, sizeof *j.thread_top);
+	refine_t rf = { 0 };
+	uint64_t *sub = NULL;
+	if (s->nat && s->exact_at) {
+		/* First pass: the pairs' values (the same arithmetic as the second
+		 * pass, so the same bits); their bins are then counted key by key. */
+		j.values_only = 1;
+		atomic_store(&j.next, 0);
+		atomic_store(&j.bad, 0);
+		atomic_store(&j.done, 0);
+		run_pool(threads, block_worker, &j);
+		progress_done();
+		for (int w = 0; w < threads; w++) {
+			for (int t = 0; j.thread_top[w] && t < r->ndist; t++)
+				tk_free(&j.thread_top[w][t]);
+			free(j.thread_top[w]);
+			j.thread_top[w] = NULL;
+		}
+		size_t nb = xmul((size_t)s->nat, (size_t)r->ndist);
+		uint32_t *bins = xmallocarray(nb ? nb : 1, sizeof *bins);
+		for (size_t u = 0; u < nb; u++)
+			bins[u] = tk_key(rank_value(r->at_value[u], s->absval)) >> KH_SHIFT;
+		rf_build(&rf, bins, nb);
+		free(bins);
+		j.values_only = 0;
+		j.rf = &rf;
+		j.thread_sub = xcalloc((size_t)threads, sizeof *j.thread_sub);
+	}
 	atomic_store(&j.next, 0);
 	atomic_store(&j.bad, 0);
 	atomic_store(&j.done, 0);
@@ -770,6 +879,17 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	progress_done();
 	if (atomic_load(&j.bad))
 		die("attention scores overflow float32: inputs too large");
+	if (j.rf) {
+		/* Integer sums: the same for any thread count. */
+		size_t ns_ = xmul(xmul((size_t)r->ndist, rf.nbins), (size_t)1 << KH_SHIFT);
+		sub = xcalloc(ns_ ? ns_ : 1, sizeof *sub);
+		for (int w = 0; w < threads; w++) {
+			for (size_t u = 0; j.thread_sub[w] && u < ns_; u++)
+				sub[u] += j.thread_sub[w][u];
+			free(j.thread_sub[w]);
+		}
+		free(j.thread_sub);
+	}
 
 	/* Merge the threads' selections (a total order: the merge order is free). */
 	r->top = xcalloc((size_t)r->ndist, sizeof *r->top);
@@ -788,6 +908,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 
 	if (s->nat) {
 		r->at_rank = xmallocarray(xmul((size_t)s->nat, (size_t)r->ndist), sizeof *r->at_rank);
+		if (j.rf)
+			r->at_ties = xmallocarray(xmul((size_t)s->nat, (size_t)r->ndist), sizeof *r->at_ties);
 		uint32_t *keys = xmallocarray((size_t)s->nat, sizeof *keys);
 		uint64_t *above = xmallocarray((size_t)s->nat, sizeof *above);
 		for (int t = 0; t < r->ndist; t++) {
@@ -805,7 +927,16 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 			for (int64_t p = 0; p < s->nat; p++) {
 				uint32_t key = keys[p];
 				int64_t greater;
-				if (all || (tb->n && key >= kth)) {
+				if (j.rf) {
+					/* Exact: entries in higher bins, then key by key in its own. */
+					const uint64_t *c = sub + ((size_t)t * rf.nbins +
+								   (size_t)rf_find(&rf, key >> KH_SHIFT)) * (1u << KH_SHIFT);
+					uint32_t low = key & ((1u << KH_SHIFT) - 1);
+					greater = (int64_t)above[p];
+					for (uint32_t u = low + 1; u < (1u << KH_SHIFT); u++)
+						greater += (int64_t)c[u];
+					r->at_ties[p * r->ndist + t] = (int64_t)c[low];
+				} else if (all || (tb->n && key >= kth)) {
 					/* Everything greater is in the selection: exact. */
 					greater = (int64_t)tk_count_greater(tb, key);
 				} else {
@@ -822,6 +953,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		}
 		free(keys);
 		free(above);
+		free(sub);
+		rf_free(&rf);
 		free(j.hist);
 		free(j.at_order);
 		free(j.at_start);
@@ -848,6 +981,7 @@ void attn_result_free(attn_result_t *r)
 	free(r->rank);
 	free(r->at_value);
 	free(r->at_rank);
+	free(r->at_ties);
 	memset(r, 0, sizeof *r);
 }
 

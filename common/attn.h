@@ -3,6 +3,9 @@
  * and per block the fused top-K selection and rank counting. Never holds an
  * n x n matrix: memory is O(n d + threads * heads * block * n + K + |at|)
  * (plus the rank histogram's occupied regions when pairs are looked up).
+ * Several layers (a consensus): each block is computed per layer and folded
+ * into one blk x n tile per thread; queries and keys of every layer are
+ * held (O(L n d)), still no n x n.
  * Definitions as in DESIGN.md. Output is identical for any thread count:
  * blocks and chunks have fixed boundaries, each block's arithmetic is the
  * same whoever computes it, and selections and counts are merged in an
@@ -70,6 +73,15 @@ typedef struct attn_spec {
 	int nlayers;
 	const attn_layer_t *layers;
 	int combine;
+	/* Rows whose pairs are ranked (NULL: all); columns are not restricted.
+	 * N = nr(ns-1) (nr rows of the mask and the subset), or nr ns with keep_self. */
+	const uint8_t *row_mask;
+	/* Exact ranks and tie counts for the looked-up pairs: a first pass
+	 * computes their values (blocks without pairs skipped), a second pass
+	 * counts every entry in their histogram bins key by key. Without it,
+	 * pairs outside the top-K are exact only up to float32 near-ties
+	 * within 16 ulps. */
+	int exact_at;
 } attn_spec_t;
 
 typedef struct attn_result {
@@ -79,6 +91,9 @@ typedef struct attn_result {
 	int64_t **rank;         /* [ndist][top[d].n] */
 	float *at_value;        /* [nat * ndist], pair-major */
 	int64_t *at_rank;       /* [nat * ndist] */
+	int64_t *at_ties;       /* [nat * ndist] with exact_at: entries of the distribution
+	                         * with exactly the pair's ranking value (itself included
+	                         * when it is in the distribution) */
 } attn_result_t;
 
 void attn_run(const attn_spec_t *s, attn_result_t *r);

@@ -17,6 +17,7 @@
 #include "opt.h"
 #include "out.h"
 #include "progress.h"
+#include "refnet.h"
 #include "strtab.h"
 #include "tsv.h"
 #include "xalloc.h"
@@ -53,6 +54,11 @@ static const char usage[] =
 	"  --layers LIST       ... only these layers, e.g. 0,2-3 [0..n_layers-1]\n"
 	"  --combine HOW       sum, mean, max or absmax (value of largest |value|, sign\n"
 	"                      kept) over layers, in float32, layer order [sum]\n"
+	"\n"
+	"Continuous AUROC and AUPRC against a reference network, over all pairs:\n"
+	REFNET_USAGE
+	"  --sources           rank only pairs whose from gene is a source of a\n"
+	"                      reference edge (the TF endpoint) [all pairs]\n"
 	"  --top K             pairs to keep [10000]\n"
 	"  --raw               head-averaged scaled scores instead of softmax\n"
 	"  --abs               rank by |value| (the signed value is reported)\n"
@@ -75,7 +81,7 @@ enum {
 	OPT_RESID = 256, OPT_WQ, OPT_WK, OPT_BQ, OPT_BK, OPT_LNW, OPT_LNB, OPT_LNEPS, OPT_HEADS,
 	OPT_TOP, OPT_RAW, OPT_ABS, OPT_SELF, OPT_PERHEAD, OPT_GENES, OPT_AT, OPT_LABEL, OPT_THREADS,
 	OPT_SUBSET, OPT_ATTN, OPT_CHECK, OPT_CHECKTOL, OPT_LAYER, OPT_MODEL, OPT_CATEGORY, OPT_LAYERS,
-	OPT_COMBINE,
+	OPT_COMBINE, OPT_SOURCES,
 };
 
 static const struct option longopts[] = {
@@ -106,6 +112,8 @@ static const struct option longopts[] = {
 	{ "category", required_argument, NULL, OPT_CATEGORY },
 	{ "layers", required_argument, NULL, OPT_LAYERS },
 	{ "combine", required_argument, NULL, OPT_COMBINE },
+	{ "sources", no_argument, NULL, OPT_SOURCES },
+	REFNET_LONGOPTS,
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -554,6 +562,81 @@ static void load_layer(const lfiles_t *f, int l, int nl, long long *heads, int p
 	(void)nl;
 }
 
+/* --ref: the reference's edges among the genes (both ends in --subset) as
+ * the pairs looked up; with --sources, *rows marks their from genes. */
+static int64_t ref_pairs(const refnet_opts_t *ro, const strtab_t *genes, const uint8_t *subset, int keep_self,
+			 int sources, int32_t **from, int32_t **to, uint8_t **rows)
+{
+	refnet_t *r = refnet_read(ro, NULL);
+	idmap_t *map = refnet_map(ro);
+	refnet_genes_t *g = refnet_genes(r, map, genes);
+	refnet_check_match(r, map, g->matched, g->n, "genes", strtab_str(genes, 0));
+	uint32_t *f, *t;
+	int64_t ne = refnet_among(r, g, keep_self, &f, &t, NULL), m = 0;
+	int32_t *pf = xmallocarray(ne ? (size_t)ne : 1, sizeof *pf), *pt = xmallocarray(ne ? (size_t)ne : 1, sizeof *pt);
+	for (int64_t e = 0; e < ne; e++)
+		if (!subset || (subset[f[e]] && subset[t[e]])) {
+			pf[m] = (int32_t)f[e];
+			pt[m++] = (int32_t)t[e];
+		}
+	*rows = NULL;
+	if (sources) {
+		*rows = xcalloc((size_t)strtab_size(genes), 1);
+		for (int64_t e = 0; e < m; e++)
+			(*rows)[pf[e]] = 1;
+	}
+	free(f);
+	free(t);
+	refnet_genes_free(g);
+	idmap_free(map);
+	refnet_free(r);
+	*from = pf;
+	*to = pt;
+	return m;
+}
+
+/* Exact AUROC (Mann-Whitney with mid-ranks) and average precision of one
+ * distribution of N entries whose positives have, each, `greater` entries
+ * strictly above and `ties` entries equal (itself included):
+ *   2U = sum_p (2 (N - greater_p - ties_p) + ties_p) - n_pos^2
+ * (the positives' comparisons among themselves, mid-ranked, add n_pos^2 / 2),
+ * AUROC = U / (n_pos n_neg); AP = sum over distinct positive values s of
+ * (positives at s / n_pos) x (positives >= s) / (entries >= s), as
+ * sklearn's average_precision_score. Integer sums: exact until the division. */
+typedef struct pos_rank {
+	int64_t greater, ties;
+} pos_rank_t;
+
+static int cmp_pos(const void *a, const void *b)
+{
+	const pos_rank_t *x = a, *y = b;
+	return (x->greater > y->greater) - (x->greater < y->greater);
+}
+
+static void auc_exact(pos_rank_t *p, int64_t npos, int64_t N, double *auroc, double *ap)
+{
+	if (npos == 0 || npos == N) {
+		*auroc = *ap = NAN;
+		return;
+	}
+	__int128 two_u = 0;
+	for (int64_t i = 0; i < npos; i++)
+		two_u += 2 * (__int128)(N - p[i].greater - p[i].ties) + p[i].ties;
+	two_u -= (__int128)npos * npos;
+	*auroc = (double)((long double)two_u / (2.0L * (long double)npos * (long double)(N - npos)));
+	/* Equal values have equal `greater`: sorting by it groups them. */
+	qsort(p, (size_t)npos, sizeof *p, cmp_pos);
+	long double sum = 0;
+	for (int64_t i = 0; i < npos;) {
+		int64_t e = i;
+		while (e < npos && p[e].greater == p[i].greater)
+			e++;
+		sum += (long double)(e - i) * (long double)e / (long double)(p[i].greater + p[i].ties);
+		i = e;
+	}
+	*ap = (double)(sum / (long double)npos);
+}
+
 static void linputs_free(linputs_t *in)
 {
 	free(in->x);
@@ -572,14 +655,19 @@ int main(int argc, char **argv)
 	double ln_eps = 1e-5, check_tol = 1e-4;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, verbose = 0, c;
-	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0;
+	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0;
+	refnet_opts_t ro;
+	refnet_opts_init(&ro);
 	char **label = labels_kept = xmallocarray((size_t)argc, sizeof *label);
 	/* At most one group per argument, plus the first. */
 	lfiles_t *grp = xcalloc((size_t)argc + 1, sizeof *grp), *cur = grp;
 	if (threads < 1)
 		threads = 1;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
+		if (refnet_opt(&ro, c, optarg))
+			continue;
 		switch (c) {
+		case OPT_SOURCES: sources = 1; break;
 		case OPT_RESID: set_once(&cur->resid, optarg, "--resid"); break;
 		case OPT_WQ: set_once(&cur->wq, optarg, "--wq"); break;
 		case OPT_WK: set_once(&cur->wk, optarg, "--wk"); break;
@@ -677,6 +765,12 @@ int main(int argc, char **argv)
 				die_usage("--heads is required");
 		}
 	}
+	if (ro.path && (at || check_path))
+		die_usage("--ref gives one AUROC row per distribution: not with --at or --check");
+	if (ro.path && !genes_path)
+		die_usage("--ref needs --genes (the ids matched with the reference)");
+	if (sources && !ro.path)
+		die_usage("--sources goes with --ref");
 	if (ngroup > 1 && per_head)
 		die_usage("--per-head with several layers: heads are not matched across layers");
 	if (ngroup > 1 && check_path)
@@ -699,6 +793,11 @@ int main(int argc, char **argv)
 	uint8_t *subset = subset_path ? read_subset(subset_path, genes, n) : NULL;
 	int32_t *at_from = NULL, *at_to = NULL;
 	int64_t nat = 0;
+	uint8_t *rows = NULL;
+	if (ro.path) {
+		nat = ref_pairs(&ro, genes, subset, keep_self, sources, &at_from, &at_to, &rows);
+		top = 1;   /* nothing printed from the selection */
+	}
 	if (at) {
 		nat = read_pairs(at, genes, n, &at_from, &at_to);
 		for (int64_t p = 0; subset && p < nat; p++)
@@ -720,6 +819,7 @@ int main(int argc, char **argv)
 		.subset = subset, .nat = nat, .at_from = at_from, .at_to = at_to, .threads = (int)threads,
 		.given = lay[0].given, .given_ctx = lay[0].given_ctx,
 		.nlayers = ngroup > 1 ? ngroup : 0, .layers = ngroup > 1 ? lay : NULL, .combine = combine,
+		.row_mask = rows, .exact_at = ro.path != NULL,
 	};
 	check_t chk = { 0 };
 	if (check_path) {
@@ -753,7 +853,11 @@ int main(int argc, char **argv)
 		free(chk.argj);
 	}
 
-	wr_puts(w, "from\tto\tvalue\trank\tquantile");
+	if (ro.path) {
+		wr_puts(w, "ref\tscope\tn_pos\tn_neg\tauroc\tauprc");
+	} else {
+		wr_puts(w, "from\tto\tvalue\trank\tquantile");
+	}
 	if (per_head)
 		wr_puts(w, "\thead");
 	for (int l = 0; l < nlabel; l++) {
@@ -761,7 +865,34 @@ int main(int argc, char **argv)
 		wr_write(w, label[l], (size_t)(strchr(label[l], '=') - label[l]));
 	}
 	wr_putc(w, '\n');
-	if (at) {
+	if (ro.path) {
+		pos_rank_t *pr = xmallocarray(nat ? (size_t)nat : 1, sizeof *pr);
+		for (int t = 0; t < r.ndist; t++) {
+			for (int64_t p = 0; p < nat; p++)
+				pr[p] = (pos_rank_t){ r.at_rank[p * r.ndist + t] - 1, r.at_ties[p * r.ndist + t] };
+			double auroc, ap;
+			auc_exact(pr, nat, r.ntotal, &auroc, &ap);
+			wr_puts(w, ro.path);
+			wr_puts(w, sources ? "\tsources\t" : "\tall\t");
+			wr_i64(w, nat);
+			wr_putc(w, '\t');
+			wr_i64(w, r.ntotal - nat);
+			wr_putc(w, '\t');
+			wr_f64_na(w, auroc);
+			wr_putc(w, '\t');
+			wr_f64_na(w, ap);
+			if (per_head) {
+				wr_putc(w, '\t');
+				wr_i64(w, t);
+			}
+			for (int l = 0; l < nlabel; l++) {
+				wr_putc(w, '\t');
+				wr_puts(w, strchr(label[l], '=') + 1);
+			}
+			wr_putc(w, '\n');
+		}
+		free(pr);
+	} else if (at) {
 		for (int64_t p = 0; p < nat; p++)
 			for (int t = 0; t < r.ndist; t++)
 				put_row(w, genes, at_from[p], at_to[p], r.at_value[p * r.ndist + t],
@@ -777,6 +908,7 @@ int main(int argc, char **argv)
 	if (genes)
 		strtab_free(genes);
 	free(at_from);
+	free(rows);
 	free(subset);
 	free(at_to);
 	for (int l = 0; l < ngroup; l++)

@@ -237,3 +237,32 @@ PY
 	assert_failure 1
 	assert_output --partial "mdl/layer0.wq.npy"
 }
+
+@test "cross-model.mk: consensus.tsv is attn-topk's exact consensus; consensus ranks across models; the old union missed pairs" {
+	ak fm-sim --out sim --genes 120 --layers 3 --categories 1
+	run make -f "$TOP/pipelines/cross-model.mk" AK_BIN="$BIN" MODELS="sim/alpha sim/beta" OUT=out \
+		MAP=sim/id_map.tsv K=40 -j2 out/consensus.tsv out/consensus_rank_quantile.tsv out/cat1/union.tsv.gz
+	assert_success
+	# alpha's rows are attn-topk --model over the aligned genes
+	ak attn-topk --model sim/alpha --category cat1 --combine sum --top 40 --genes out/genes/alpha.txt \
+		--subset out/common_genes.txt -o direct.tsv
+	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["model"] == "alpha" { print $c["from"], $c["to"], $c["value"], $c["rank"], $c["quantile"] }' out/consensus.tsv > piped.txt
+	awk -F'\t' 'NR > 1 { print $1, $2, $3, $4, $5 }' direct.tsv > direct.txt
+	[ "$(wc -l < direct.txt)" -eq 40 ]
+	cmp direct.txt piped.txt
+	# each model's consensus top-K ranked in the other's consensus
+	run awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["query_model"], $c["eval_model"], $c["n"] }' \
+		out/consensus_rank_quantile.tsv
+	assert_output "alpha beta 40
+beta alpha 40"
+	# the old consensus only had the union of the model-layers' top-K pairs:
+	# some true consensus pairs are outside it (8 of 80 here)
+	run "$PY" -c "
+import pandas as pd
+u = pd.read_csv('out/cat1/union.tsv.gz', sep='\t'); us = set(zip(u['from'], u['to']))
+c = pd.read_csv('out/consensus.tsv', sep='\t')
+print(sum(p not in us for p in zip(c['from'], c['to'])))"
+	echo "missed by the union: $output"
+	[ "$output" -gt 0 ]
+}
