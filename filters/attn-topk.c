@@ -59,6 +59,8 @@ static const char usage[] =
 	REFNET_USAGE
 	"  --sources           rank only pairs whose from gene is a source of a\n"
 	"                      reference edge (the TF endpoint) [all pairs]\n"
+	"  (--ref is repeatable: one pass, one row per reference; reference options\n"
+	"  before the first --ref apply to all, after a --ref to that one)\n"
 	"  --top K             pairs to keep [10000]\n"
 	"  --raw               head-averaged scaled scores instead of softmax\n"
 	"  --abs               rank by |value| (the signed value is reported)\n"
@@ -656,15 +658,23 @@ int main(int argc, char **argv)
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, verbose = 0, c;
 	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0;
-	refnet_opts_t ro;
-	refnet_opts_init(&ro);
+	/* --ref options before the first --ref are every reference's defaults;
+	 * after a --ref, they are that reference's own. */
+	refnet_opts_t dflt, *refs = xcalloc((size_t)argc + 1, sizeof *refs);
+	int nref = 0;
+	refnet_opts_init(&dflt);
 	char **label = labels_kept = xmallocarray((size_t)argc, sizeof *label);
 	/* At most one group per argument, plus the first. */
 	lfiles_t *grp = xcalloc((size_t)argc + 1, sizeof *grp), *cur = grp;
 	if (threads < 1)
 		threads = 1;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
-		if (refnet_opt(&ro, c, optarg))
+		if (c == REFNET_OPT_REF) {
+			refs[nref] = dflt;
+			refs[nref++].path = optarg;
+			continue;
+		}
+		if (refnet_opt(nref ? &refs[nref - 1] : &dflt, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_SOURCES: sources = 1; break;
@@ -725,7 +735,7 @@ int main(int argc, char **argv)
 		case OPT_THREADS: threads = opt_int(optarg, "--threads", 1, 1024); break;
 		case 'o': out = optarg; break;
 		case 'v': verbose = 1; break;
-		case 'h': fputs(usage, stdout); free(grp); return 0;
+		case 'h': fputs(usage, stdout); free(grp); free(refs); return 0;
 		default: die_usage("bad option");
 		}
 	}
@@ -765,6 +775,9 @@ int main(int argc, char **argv)
 				die_usage("--heads is required");
 		}
 	}
+	refnet_opts_t ro = nref ? refs[0] : dflt;   /* ro.path: AUROC mode */
+	if (nref > 1 && sources)
+		die_usage("--sources with several --ref: each reference has its own source rows; one run per reference");
 	if (ro.path && (at || check_path))
 		die_usage("--ref gives one AUROC row per distribution: not with --at or --check");
 	if (ro.path && !genes_path)
@@ -794,8 +807,19 @@ int main(int argc, char **argv)
 	int32_t *at_from = NULL, *at_to = NULL;
 	int64_t nat = 0;
 	uint8_t *rows = NULL;
-	if (ro.path) {
-		nat = ref_pairs(&ro, genes, subset, keep_self, sources, &at_from, &at_to, &rows);
+	int64_t *ref_off = xcalloc((size_t)nref + 1, sizeof *ref_off);
+	for (int k = 0; k < nref; k++) {
+		/* Every reference's edges looked up in one pass. */
+		int32_t *f, *g;
+		int64_t m = ref_pairs(&refs[k], genes, subset, keep_self, sources, &f, &g, &rows);
+		at_from = xreallocarray(at_from, (size_t)(nat + m + 1), sizeof *at_from);
+		at_to = xreallocarray(at_to, (size_t)(nat + m + 1), sizeof *at_to);
+		memcpy(at_from + nat, f, (size_t)m * sizeof *f);
+		memcpy(at_to + nat, g, (size_t)m * sizeof *g);
+		free(f);
+		free(g);
+		nat += m;
+		ref_off[k + 1] = nat;
 		top = 1;   /* nothing printed from the selection */
 	}
 	if (at) {
@@ -867,29 +891,34 @@ int main(int argc, char **argv)
 	wr_putc(w, '\n');
 	if (ro.path) {
 		pos_rank_t *pr = xmallocarray(nat ? (size_t)nat : 1, sizeof *pr);
-		for (int t = 0; t < r.ndist; t++) {
-			for (int64_t p = 0; p < nat; p++)
-				pr[p] = (pos_rank_t){ r.at_rank[p * r.ndist + t] - 1, r.at_ties[p * r.ndist + t] };
-			double auroc, ap;
-			auc_exact(pr, nat, r.ntotal, &auroc, &ap);
-			wr_puts(w, ro.path);
-			wr_puts(w, sources ? "\tsources\t" : "\tall\t");
-			wr_i64(w, nat);
-			wr_putc(w, '\t');
-			wr_i64(w, r.ntotal - nat);
-			wr_putc(w, '\t');
-			wr_f64_na(w, auroc);
-			wr_putc(w, '\t');
-			wr_f64_na(w, ap);
-			if (per_head) {
+		for (int k = 0; k < nref; k++) {
+			for (int t = 0; t < r.ndist; t++) {
+				int64_t np = ref_off[k + 1] - ref_off[k];
+				for (int64_t p = 0; p < np; p++) {
+					size_t at_ = (size_t)(ref_off[k] + p) * (size_t)r.ndist + (size_t)t;
+					pr[p] = (pos_rank_t){ r.at_rank[at_] - 1, r.at_ties[at_] };
+				}
+				double auroc, ap;
+				auc_exact(pr, np, r.ntotal, &auroc, &ap);
+				wr_puts(w, refs[k].path);
+				wr_puts(w, sources ? "\tsources\t" : "\tall\t");
+				wr_i64(w, np);
 				wr_putc(w, '\t');
-				wr_i64(w, t);
-			}
-			for (int l = 0; l < nlabel; l++) {
+				wr_i64(w, r.ntotal - np);
 				wr_putc(w, '\t');
-				wr_puts(w, strchr(label[l], '=') + 1);
+				wr_f64_na(w, auroc);
+				wr_putc(w, '\t');
+				wr_f64_na(w, ap);
+				if (per_head) {
+					wr_putc(w, '\t');
+					wr_i64(w, t);
+				}
+				for (int l = 0; l < nlabel; l++) {
+					wr_putc(w, '\t');
+					wr_puts(w, strchr(label[l], '=') + 1);
+				}
+				wr_putc(w, '\n');
 			}
-			wr_putc(w, '\n');
 		}
 		free(pr);
 	} else if (at) {
@@ -909,6 +938,8 @@ int main(int argc, char **argv)
 		strtab_free(genes);
 	free(at_from);
 	free(rows);
+	free(ref_off);
+	free(refs);
 	free(subset);
 	free(at_to);
 	for (int l = 0; l < ngroup; l++)

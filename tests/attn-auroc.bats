@@ -198,3 +198,41 @@ PY
 	assert_output --partial "0 of 60"
 	[ ! -e out.tsv ]
 }
+
+@test "many references in one pass: each row equals its own run; per-reference options (undirected, no header, positions)" {
+	gen
+	# ref2: no header, ids in columns 2 and 3, undirected
+	"$PY" -c "
+import numpy as np
+r = np.random.default_rng(4)
+with open('ref2.tsv', 'w') as f:
+    for _ in range(80):
+        a, b = r.integers(0, 60, 2)
+        if a != b: f.write(f'0.5\tG{a}\tG{b}\n')"
+	two=(--ref ref.tsv --ref-header yes --ref ref2.tsv --no-header --ref-cols 2,3 --undirected)
+	ak attn-topk --attn heads.npy --per-head --genes genes.txt "${two[@]}" -o both.tsv
+	ak attn-topk --attn heads.npy --per-head --genes genes.txt --ref ref.tsv --ref-header yes -o one.tsv
+	ak attn-topk --attn heads.npy --per-head --genes genes.txt --ref ref2.tsv --no-header --ref-cols 2,3 --undirected -o two.tsv
+	cat one.tsv <(tail -n +2 two.tsv) | cmp - both.tsv
+	[ "$(wc -l < both.tsv)" -eq 9 ]
+	# the undirected reference against sklearn: an edge matches both directions
+	run "$PY" - <<'PY'
+import numpy as np, pandas as pd
+from sklearn.metrics import roc_auc_score, average_precision_score
+A = np.load("heads.npy").astype(np.float64); n = A.shape[1]
+Y = np.zeros((n, n), bool)
+for line in open("ref2.tsv"):
+    _, a, b = line.split(); Y[int(a[1:]), int(b[1:])] = Y[int(b[1:]), int(a[1:])] = True
+m = ~np.eye(n, dtype=bool)
+o = pd.read_csv("two.tsv", sep="\t")
+for h in range(4):
+    a, p = roc_auc_score(Y[m], A[h][m]), average_precision_score(Y[m], A[h][m])
+    print(h, o.auroc[h], a, o.auprc[h], p)
+    assert abs(o.auroc[h] - a) < 1e-12 and abs(o.auprc[h] - p) < 1e-12 and o.n_pos[h] == Y[m].sum()
+PY
+	echo "$output"
+	assert_success
+	run ak attn-topk --attn heads.npy --genes genes.txt "${two[@]}" --sources
+	assert_failure 2
+	assert_output --partial "--sources with several --ref"
+}

@@ -13,6 +13,7 @@ ROWS=(
 	"attn-topk     |attn-topk --resid X.npy --wq WQ.npy --wk WK.npy --heads 4 --genes genes.txt --at at.tsv -o OUT"
 	"attn-topk     |attn-topk --layer --resid X.npy --wq WQ.npy --wk WK.npy --layer --resid X2.npy --wq WQ.npy --wk WK.npy --layer --resid X3.npy --wq WK.npy --wk WQ.npy --heads 4 --combine sum --top 400 -o OUT"
 	"attn-topk     |attn-topk --layer --resid X.npy --wq WQ.npy --wk WK.npy --layer --resid X3.npy --wq WK.npy --wk WQ.npy --heads 4 --raw --combine absmax --genes genes.txt --at at.tsv -o OUT"
+	"attn-topk     |attn-topk --resid X.npy --wq WQ.npy --wk WK.npy --heads 4 --per-head --genes genes.txt --ref at.tsv --ref-cols from,to -o OUT"
 	"rsa           |rsa -o OUT X.npy X2.npy X3.npy"
 	"rsa           |rsa --sample 2000 --seed 5 -o OUT X.npy X2.npy X3.npy"
 	"mat           |mat convert X.npy OUT --to tsv"
