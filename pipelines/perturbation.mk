@@ -6,6 +6,16 @@
 #        REF=trrust_v2_human.tsv.gz REF_COLS=1,2 \
 #        EDGES="layer0=attn0.tsv.gz layer3=attn3.tsv.gz" OUT=out
 #
+# The cells' labels: CELLS (GROUP column); or COUNTS=adata.h5ad (10x .h5,
+# .loom) whose obs holds GROUP (GENE_COL: var column of the gene ids); or guide
+# assignment from raw guide UMIs: GUIDE_COUNTS=guides.mtx.gz (guides x cells)
+# GUIDE_NAMES (its row ids) GUIDE_TABLE (guide -> target group; GENE_TSS ->
+# GENE) at GUIDE_MIN_UMI [5], GUIDE_MOI=high (a cell carries every group that
+# passes) or low (exactly one group, multiplets out); unassigned cells out;
+# guide_cells.tsv.gz, guide_summary.tsv (rows also in power.tsv).
+# CONTROL=rest: each perturbation against all other cells; NON_TARGETING then
+# names the non-targeting label. See attnkit(7).
+#
 # 1. gene-stats over the control cells; the HVG most variable genes, the
 #    perturbed genes forced in, are the universe.
 # 2. de-call: each perturbation against the control cells (the labels).
@@ -121,32 +131,19 @@ PRIMARY          ?=
 PRIMARY_BASELINE ?= variance
 
 ifeq ($(strip $(COUNTS)),)
-$(error COUNTS is empty: give the counts (10x .mtx[.gz] genes x cells, or .npy cells x genes))
+$(error COUNTS is empty: give the counts (10x .mtx[.gz] genes x cells; .h5ad, 10x .h5 or .loom; or .npy cells x genes))
 endif
 # HDF5 counts: the file (a member after ':' is no file make can see)
 COUNTS_FILE := $(firstword $(subst :, ,$(COUNTS)))
 COUNTS_H5   := $(filter %.h5ad %.h5 %.hdf5 %.loom,$(COUNTS_FILE))
-ifeq ($(wildcard $(COUNTS_FILE)),)
-$(error COUNTS=$(COUNTS): no such file)
-endif
 ifneq ($(strip $(GENE_COL)),)
 $(if $(COUNTS_H5),,$(error GENE_COL=$(GENE_COL) names a var column of HDF5 counts (.h5ad, 10x .h5, .loom); COUNTS=$(COUNTS) is not one: give GENES))
 endif
 ifneq ($(strip $(GUIDE_COUNTS)),)
 $(foreach v,GUIDE_COUNTS GUIDE_NAMES GUIDE_TABLE,$(if $(strip $($(v))),,$(error GUIDE_COUNTS needs $(v) (see attnkit(7)))))
-$(foreach v,GUIDE_COUNTS GUIDE_NAMES GUIDE_TABLE,$(if $(wildcard $($(v))),,$(error $(v)=$($(v)): no such file)))
 $(if $(filter low high,$(GUIDE_MOI)),,$(error GUIDE_MOI=$(GUIDE_MOI): low or high))
 else ifeq ($(strip $(CELLS))$(COUNTS_H5),)
 $(error CELLS is empty: give the cells table with the $(GROUP) column (or HDF5 counts, whose obs holds it, or GUIDE_COUNTS))
-endif
-ifneq ($(strip $(CELLS)),)
-$(if $(wildcard $(CELLS)),,$(error CELLS=$(CELLS): no such file))
-# the GROUP column, read from the header before any work (guide assignment
-# makes its own; CELLS then only names the cells and ships labels)
-ifeq ($(strip $(GUIDE_COUNTS)),)
-CELLS_HEAD := $(shell gzip -dcf '$(CELLS)' | head -1 | tr '\t\r' '  ')
-$(if $(filter $(GROUP),$(CELLS_HEAD)),,$(error CELLS=$(CELLS) has no column '$(GROUP)' (GROUP); its columns: $(CELLS_HEAD)))
-endif
 endif
 ifeq ($(wildcard $(REF)),)
 $(error REF=$(REF): no such file)
@@ -170,6 +167,17 @@ $(if $(filter 0 1,$(FORCE_PERTURBED)),,$(error FORCE_PERTURBED=$(FORCE_PERTURBED
 BASELINES    := variance mean detection
 GENE_FEATS   := mean,variance,detection
 comma := ,
+
+# The input files exist; CELLS has the GROUP column (read from its header
+# before any work; with guide assignment CELLS only names the cells and
+# ships labels)
+$(foreach v,COUNTS_FILE $(if $(GUIDE_COUNTS),GUIDE_COUNTS GUIDE_NAMES GUIDE_TABLE) $(if $(CELLS),CELLS),$(if $(wildcard $($(v))),,$(error $(subst _FILE,,$(v))=$($(v)): no such file)))
+ifneq ($(strip $(CELLS)),)
+ifeq ($(strip $(GUIDE_COUNTS)),)
+CELLS_HEAD := $(shell gzip -dcf '$(CELLS)' | head -1 | tr '\t\r' '  ')
+$(if $(filter $(GROUP),$(CELLS_HEAD)),,$(error CELLS=$(CELLS) has no column '$(GROUP)' (GROUP); its columns: $(CELLS_HEAD)))
+endif
+endif
 
 # The settings that change results; the stamp changes only when they do.
 SETTINGS := counts=$(COUNTS) genes=$(GENES) cells=$(CELLS) group=$(GROUP) control=$(CONTROL) \
