@@ -215,10 +215,14 @@ static int cmd_convert(const char *in, const char *out, int to, int dtype, const
  * value, and silently splitting a label would shift every later column. */
 static void obs_field(wr_t *w, const char *v, const h5frame_t *fr, int col, int64_t row)
 {
-	if (strpbrk(v, "\t\r\n"))
+	if (!strpbrk(v, "\t\r\n"))
+		wr_puts(w, v);
+	else if (row < 0)
+		die("%s: column name '%s' holds a TAB or a line break; a TSV header cannot carry it",
+		    fr->src, fr->col[col].name);
+	else
 		die("%s: column %s, row %lld holds a TAB or a line break; a TSV cells table cannot carry it",
 		    fr->src, fr->col[col].name, (long long)row + 1);
-	wr_puts(w, v);
 }
 
 /* mat obs: the cells' table of an HDF5 expression file (AnnData obs, 10x

@@ -52,6 +52,13 @@ PY
 	run $PIPE COUNTS=s.h5ad GROUP=target GENE_COL=gene_symbols "${COMMON[@]}" OUT=b b/registry.tsv b/verdict.tsv
 	assert_success
 	refute_output --partial mat
+	# guide assignment with .h5ad counts and no CELLS: obs names the cells and ships the labels
+	$FIX guides s g
+	run $PIPE COUNTS=s.h5ad GENE_COL=gene_symbols GUIDE_COUNTS=g/guide_counts.mtx GUIDE_NAMES=g/guide_names.txt \
+		GUIDE_TABLE=g/guide_table.tsv "${COMMON[@]}" OUT=c c/guide_summary.tsv
+	assert_success
+	diff <(col c/guide_cells.tsv.gz cell) <(col s/cells.tsv barcode)
+	grep -q $'^guide_shipped_agreement\t1.000000\t1360 of 1360 ' c/guide_summary.tsv
 }
 
 @test "pert-inputs: COUNTS=.loom with the group in col_attrs: DE and gene statistics identical to the mtx route" {
@@ -185,6 +192,13 @@ PY
 	assert_failure
 	assert_output --partial "COUNTS=noobs.h5ad: no cells table (obs) to read GROUP=target from; give CELLS="
 	[ ! -e e3/obs.tsv.gz ] && [ ! -e e3/de.tsv.gz ]
+	# an obs label TSV cannot carry
+	"$PY" -c "
+import anndata as ad
+a = ad.read_h5ad('s.h5ad'); a.obs['target'] = a.obs.target.astype(str); a.obs.iloc[5, 0] = 'TF01\tTF02'; a.write_h5ad('tab.h5ad')"
+	run ak mat obs tab.h5ad -o tab.tsv
+	assert_data_error "tab.h5ad:obs: column target, row 6 holds a TAB or a line break"
+	[ ! -e tab.tsv ]
 	# a guide table naming guides the counts do not have
 	$FIX guides s g
 	{ cat g/guide_table.tsv; printf 'XX_g1\tXX\nXX_g2\tXX\n'; } > bad_table.tsv
