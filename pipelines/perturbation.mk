@@ -6,6 +6,16 @@
 #        REF=trrust_v2_human.tsv.gz REF_COLS=1,2 \
 #        EDGES="layer0=attn0.tsv.gz layer3=attn3.tsv.gz" OUT=out
 #
+# The cells' labels: CELLS (GROUP column); or COUNTS=adata.h5ad (10x .h5,
+# .loom) whose obs holds GROUP (GENE_COL: var column of the gene ids); or guide
+# assignment from raw guide UMIs: GUIDE_COUNTS=guides.mtx.gz (guides x cells)
+# GUIDE_NAMES (its row ids) GUIDE_TABLE (guide -> target group; GENE_TSS ->
+# GENE) at GUIDE_MIN_UMI [5], GUIDE_MOI=high (a cell carries every group that
+# passes) or low (exactly one group, multiplets out); unassigned cells out;
+# guide_cells.tsv.gz, guide_summary.tsv (rows also in power.tsv).
+# CONTROL=rest: each perturbation against all other cells; NON_TARGETING then
+# names the non-targeting label. See attnkit(7).
+#
 # 1. gene-stats over the control cells; the HVG most variable genes, the
 #    perturbed genes forced in, are the universe.
 # 2. de-call: each perturbation against the control cells (the labels).
@@ -56,6 +66,23 @@ GENES    ?=
 CELLS    ?=
 GROUP    ?= target
 CONTROL  ?= non-targeting
+# HDF5 counts (.h5ad[:layers/NAME|:raw/X], 10x .h5, .loom): the var column
+# of the gene ids [the var index]; the cells' GROUP comes from obs when no
+# CELLS is given
+GENE_COL ?=
+# the label of the non-targeting cells (guides) when CONTROL=rest; with any
+# other CONTROL, CONTROL is that label
+NON_TARGETING ?= non-targeting
+# guide assignment from raw guide UMI counts (pert-guides): GUIDE_COUNTS
+# guides x cells .mtx[.gz] whose rows GUIDE_NAMES names, GUIDE_TABLE guide id
+# -> target group (GENE_TSS maps to GENE); a guide is assigned at >=
+# GUIDE_MIN_UMI UMIs; GUIDE_MOI=high: a cell carries every group that
+# passes; low: only cells with exactly one group enter
+GUIDE_COUNTS  ?=
+GUIDE_NAMES   ?=
+GUIDE_TABLE   ?=
+GUIDE_MIN_UMI ?= 5
+GUIDE_MOI     ?= high
 # space-separated NAME=FILE edge tables (TSV with from, to, value)
 EDGES    ?=
 REF      ?= $(abspath $(PIPE_DIR)/../../shared/data/trrust_v2_human.tsv.gz)
@@ -104,10 +131,19 @@ PRIMARY          ?=
 PRIMARY_BASELINE ?= variance
 
 ifeq ($(strip $(COUNTS)),)
-$(error COUNTS is empty: give the counts (10x .mtx[.gz] genes x cells, or .npy cells x genes))
+$(error COUNTS is empty: give the counts (10x .mtx[.gz] genes x cells; .h5ad, 10x .h5 or .loom; or .npy cells x genes))
 endif
-ifeq ($(strip $(CELLS)),)
-$(error CELLS is empty: give the cells table with the $(GROUP) column)
+# HDF5 counts: the file (a member after ':' is no file make can see)
+COUNTS_FILE := $(firstword $(subst :, ,$(COUNTS)))
+COUNTS_H5   := $(filter %.h5ad %.h5 %.hdf5 %.loom,$(COUNTS_FILE))
+ifneq ($(strip $(GENE_COL)),)
+$(if $(COUNTS_H5),,$(error GENE_COL=$(GENE_COL) names a var column of HDF5 counts (.h5ad, 10x .h5, .loom); COUNTS=$(COUNTS) is not one: give GENES))
+endif
+ifneq ($(strip $(GUIDE_COUNTS)),)
+$(foreach v,GUIDE_COUNTS GUIDE_NAMES GUIDE_TABLE,$(if $(strip $($(v))),,$(error GUIDE_COUNTS needs $(v) (see attnkit(7)))))
+$(if $(filter low high,$(GUIDE_MOI)),,$(error GUIDE_MOI=$(GUIDE_MOI): low or high))
+else ifeq ($(strip $(CELLS))$(COUNTS_H5),)
+$(error CELLS is empty: give the cells table with the $(GROUP) column (or HDF5 counts, whose obs holds it, or GUIDE_COUNTS))
 endif
 ifeq ($(wildcard $(REF)),)
 $(error REF=$(REF): no such file)
@@ -132,8 +168,21 @@ BASELINES    := variance mean detection
 GENE_FEATS   := mean,variance,detection
 comma := ,
 
+# The input files exist; CELLS has the GROUP column (read from its header
+# before any work; with guide assignment CELLS only names the cells and
+# ships labels)
+$(foreach v,COUNTS_FILE $(if $(GUIDE_COUNTS),GUIDE_COUNTS GUIDE_NAMES GUIDE_TABLE) $(if $(CELLS),CELLS),$(if $(wildcard $($(v))),,$(error $(subst _FILE,,$(v))=$($(v)): no such file)))
+ifneq ($(strip $(CELLS)),)
+ifeq ($(strip $(GUIDE_COUNTS)),)
+CELLS_HEAD := $(shell gzip -dcf '$(CELLS)' | head -1 | tr '\t\r' '  ')
+$(if $(filter $(GROUP),$(CELLS_HEAD)),,$(error CELLS=$(CELLS) has no column '$(GROUP)' (GROUP); its columns: $(CELLS_HEAD)))
+endif
+endif
+
 # The settings that change results; the stamp changes only when they do.
 SETTINGS := counts=$(COUNTS) genes=$(GENES) cells=$(CELLS) group=$(GROUP) control=$(CONTROL) \
+	genecol=$(GENE_COL) nt=$(NON_TARGETING) guides=$(GUIDE_COUNTS) gnames=$(GUIDE_NAMES) gtable=$(GUIDE_TABLE) \
+	gmin=$(GUIDE_MIN_UMI) gmoi=$(GUIDE_MOI) \
 	edges=$(EDGES) ref=$(REF) refcols=$(REF_COLS) refheader=$(REF_HEADER) map=$(MAP) mapcols=$(MAP_COLS) hvg=$(HVG) \
 	lfc=$(LFC) alpha=$(ALPHA) test=$(TEST) folds=$(FOLDS) draws=$(DRAWS) seed=$(SEED) \
 	mincells=$(MIN_CELLS) fdr=$(FDR) signed=$(COEXPR_SIGNED) balanced=$(BALANCED) minde=$(MIN_DE) \
@@ -142,22 +191,47 @@ SETTINGS := counts=$(COUNTS) genes=$(GENES) cells=$(CELLS) group=$(GROUP) contro
 STAMP := $(OUT)/.settings
 $(shell mkdir -p $(OUT)/edges $(OUT)/reference && { [ -f $(STAMP) ] && [ "$$(cat $(STAMP))" = "$(SETTINGS)" ] || printf '%s\n' "$(SETTINGS)" > $(STAMP); })
 
-EXPR := --counts $(COUNTS) $(if $(GENES),--genes $(GENES)) --cells $(CELLS)
+# The cells table: the guide assignment, CELLS, or (HDF5 counts) obs, which
+# the filters read themselves; obs.tsv.gz, its copy, serves targets.txt.
+NT_LABEL  := $(if $(filter rest,$(CONTROL)),$(NON_TARGETING),$(CONTROL))
+CELLS_TAB := $(if $(GUIDE_COUNTS),$(OUT)/guide_cells.tsv.gz,$(or $(CELLS),$(OUT)/obs.tsv.gz))
+CELLS_DESC := $(if $(GUIDE_COUNTS),the guide assignment $(CELLS_TAB),$(if $(CELLS),CELLS=$(CELLS),obs of COUNTS=$(COUNTS)))
+EXPR := --counts $(COUNTS) $(if $(GENES),--genes $(GENES)) $(if $(GENE_COL),--gene-col $(GENE_COL)) \
+	$(if $(GUIDE_COUNTS)$(CELLS),--cells $(CELLS_TAB)) $(if $(GUIDE_COUNTS),--where guide_use=1)
+EXPR_DEPS := $(COUNTS_FILE) $(GENES) $(if $(GUIDE_COUNTS)$(CELLS),$(CELLS_TAB))
+# the cells the baselines and co-expression see: the controls, or every
+# (assigned) cell with CONTROL=rest
+CTRL_WHERE := $(if $(filter rest,$(CONTROL)),,--where $(GROUP)=$(CONTROL))
 
 all: $(OUT)/report.html
 .DEFAULT_GOAL := all
 .PHONY: all
 
+# ---- 0. the cells table: guide assignment, or obs of HDF5 counts ----
+$(OUT)/guide_cells.tsv.gz: $(GUIDE_COUNTS) $(GUIDE_NAMES) $(GUIDE_TABLE) $(CELLS) $(STAMP)
+	$(LIB)/pert-guides $(GUIDE_COUNTS) $(GUIDE_NAMES) $(GUIDE_TABLE) $(GUIDE_MIN_UMI) $(GUIDE_MOI) '$(NT_LABEL)' \
+		'$(GROUP)' $(or $(CELLS),$(if $(COUNTS_H5),$(OUT)/obs.tsv.gz)) | gzip -1 > $@.tmp && mv $@.tmp $@
+
+# cells per assignment status, agreement with the labels the screen ships;
+# its rows join power.tsv
+$(OUT)/guide_summary.tsv: $(OUT)/guide_cells.tsv.gz
+	$(LIB)/pert-guides-summary $< $(GUIDE_MIN_UMI) $(GUIDE_MOI) '$(GROUP)' > $@.tmp && mv $@.tmp $@
+$(if $(GUIDE_COUNTS),$(OUT)/power.tsv: $(OUT)/guide_summary.tsv)
+$(if $(GUIDE_COUNTS),$(if $(CELLS),,$(if $(COUNTS_H5),$(OUT)/guide_cells.tsv.gz: $(OUT)/obs.tsv.gz)))
+
+$(OUT)/obs.tsv.gz: $(COUNTS_FILE) $(STAMP)
+	mat obs $(COUNTS) -o $@ || { echo "perturbation.mk: COUNTS=$(COUNTS): no cells table (obs) to read GROUP=$(GROUP) from; give CELLS=cells.tsv (one row per cell, with a $(GROUP) column)" >&2; exit 1; }
+
 # ---- 1. control-cell statistics, HVG universe (perturbed genes forced in) ----
-$(OUT)/targets.txt: $(CELLS) $(STAMP)
-	gzip -dcf $(CELLS) | awk -F'\t' -v G="$(GROUP)" -v C="$(CONTROL)" ' \
-		NR == 1 { for (i = 1; i <= NF; i++) if ($$i == G) g = i; \
-			if (!g) { print "perturbation.mk: $(CELLS) has no column " G > "/dev/stderr"; exit 1 } next } \
-		{ sub(/\r$$/, ""); n = split($$g, a, ","); for (i = 1; i <= n; i++) if (a[i] != C && a[i] != "") print a[i] }' \
+$(OUT)/targets.txt: $(CELLS_TAB) $(STAMP)
+	gzip -dcf $(CELLS_TAB) | awk -F'\t' -v G="$(GROUP)" -v C="$(CONTROL)" -v N="$(NT_LABEL)" ' \
+		NR == 1 { sub(/\r$$/, ""); for (i = 1; i <= NF; i++) if ($$i == G) g = i; \
+			if (!g) { print "perturbation.mk: $(CELLS_DESC) has no column " G " (GROUP); its columns: " $$0 > "/dev/stderr"; exit 1 } next } \
+		{ sub(/\r$$/, ""); n = split($$g, a, ","); for (i = 1; i <= n; i++) if (a[i] != C && a[i] != N && a[i] != "") print a[i] }' \
 		| sort -u > $@.tmp && mv $@.tmp $@
 
-$(OUT)/gene_stats.tsv: $(COUNTS) $(GENES) $(CELLS) $(OUT)/targets.txt $(STAMP)
-	gene-stats $(EXPR) --where $(GROUP)=$(CONTROL) --hvg $(HVG) $(if $(filter 1,$(FORCE_PERTURBED)),--force $(OUT)/targets.txt) -o $@
+$(OUT)/gene_stats.tsv: $(EXPR_DEPS) $(OUT)/targets.txt $(STAMP)
+	gene-stats $(EXPR) $(CTRL_WHERE) --hvg $(HVG) $(if $(filter 1,$(FORCE_PERTURBED)),--force $(OUT)/targets.txt) -o $@
 
 # universe: HVG + forced genes that vary over the control cells
 $(OUT)/universe.txt: $(OUT)/gene_stats.tsv
@@ -168,13 +242,13 @@ $(OUT)/evaluable.txt: $(OUT)/targets.txt $(OUT)/universe.txt
 	awk 'FNR == NR { u[$$1]; next } $$1 in u' $(OUT)/universe.txt $< > $@.tmp && mv $@.tmp $@
 
 # ---- 2. DE per perturbation ----
-$(OUT)/de.tsv.gz: $(COUNTS) $(GENES) $(CELLS) $(STAMP)
+$(OUT)/de.tsv.gz: $(EXPR_DEPS) $(STAMP) | $(OUT)/targets.txt
 	de-call $(EXPR) --group $(GROUP) --control $(CONTROL) --test $(TEST) --lfc $(LFC) \
 		--alpha $(ALPHA) --min-cells $(MIN_CELLS) -o $@
 
 # ---- 3. edges over the universe ----
-$(OUT)/coexpr_raw.tsv.gz: $(COUNTS) $(GENES) $(CELLS) $(OUT)/universe.txt $(STAMP)
-	coexpr $(EXPR) --where $(GROUP)=$(CONTROL) --genes-subset $(OUT)/universe.txt -o $@
+$(OUT)/coexpr_raw.tsv.gz: $(EXPR_DEPS) $(OUT)/universe.txt $(STAMP)
+	coexpr $(EXPR) $(CTRL_WHERE) --genes-subset $(OUT)/universe.txt -o $@
 
 $(OUT)/edges/coexpr.tsv.gz: $(OUT)/coexpr_raw.tsv.gz $(OUT)/universe.txt
 	$(LIB)/edge-restrict $(OUT)/universe.txt $(if $(COEXPR_SIGNED),,--abs) $< | gzip -1 > $@.tmp && mv $@.tmp $@
@@ -279,6 +353,7 @@ $(OUT)/registry.tsv: $(OUT)/paired.tsv $(OUT)/incremental.tsv $(OUT)/reference.t
 
 $(OUT)/power.tsv: $(OUT)/reference.tsv $(OUT)/powered.txt $(OUT)/de_counts.tsv $(OUT)/evaluable.txt
 	$(LIB)/pert-power $(OUT) $(MIN_DE) $(REF_ENDPOINT) $(REF_MIN_TARGETS) $(EDGE_METHODS) > $@.tmp && mv $@.tmp $@
+	$(if $(GUIDE_COUNTS),awk 'NR > 1' $(OUT)/guide_summary.tsv >> $@)
 
 $(OUT)/verdict.tsv: $(OUT)/registry.tsv
 	$(LIB)/pert-verdict $< $(FDR) $(PRIMARY_EFF) $(PRIMARY_BASELINE) > $@.tmp && mv $@.tmp $@
