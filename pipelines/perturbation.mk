@@ -31,6 +31,13 @@
 #    features vs + each edge type (and + coexpr vs + coexpr + each EDGES),
 #    GroupKFold and bootstrap by perturbation, over the perturbations with
 #    >= MIN_DE DE genes; incremental_rows.tsv holds the rows and their folds.
+#    The battery (#17): every model of BATTERY_MODELS (logit, gbdt: GBDT_*)
+#    x split design of BATTERY_SPLITS (perturbation, gene, joint) x metric
+#    (auroc, auprc, recall_at_k with RECALL_K); the propensity-matched
+#    benchmark (match: MATCH_K, MATCH_CALIPER) and layer selection without
+#    peeking (layer-select, the EDGES tables as layers). `make ... sensitivity`
+#    (not part of all): the perturbation-first AUROCs over the grid
+#    SENS_CONTROLS x SENS_HVG x SENS_LFC, one cached run per cell.
 # 6. Reference recovery on REF_ENDPOINT (tf: sources with >= REF_MIN_TARGETS
 #    targets in the universe x every other gene): AUROC raw and after
 #    cross-fitted residualisation on RESID_COVARS (retained share), each
@@ -43,7 +50,14 @@
 #
 # Outputs in OUT: perturbation_auroc.tsv (perturbation method n_pos n_neg
 # auroc; NA below MIN_DE DE genes), method_summary.tsv, paired.tsv,
-# incremental.tsv, incremental_rows.tsv, reference.tsv,
+# incremental.tsv (split model metric baseline set value delta ci_lo ci_hi
+# boot_p n_perturbations n_rows n_dropped folds note), incremental_rows.tsv,
+# incremental_folds.tsv (split column group fold), matched.tsv (test metric
+# baseline set value delta ci_lo ci_hi statistic p n_perturbations n_rows
+# note), matched_rows.tsv.gz, matched_balance.tsv, layer_selection.tsv,
+# layer_folds.tsv, sensitivity.tsv (controls hvg lfc method n_perturbations
+# mean_auroc p p_t n_controls n_universe note; make ... sensitivity),
+# reference.tsv,
 # reference/NAME.pairs.tsv.gz, registry.tsv (analysis family hypothesis test
 # statistic p effect n kind primary note q q_all q_primary significant),
 # verdict.tsv (criterion claim result reason evidence), power.tsv (quantity
@@ -129,6 +143,25 @@ FORCE_PERTURBED ?= 1
 # the last EDGES name, else coexpr) against baseline PRIMARY_BASELINE
 PRIMARY          ?=
 PRIMARY_BASELINE ?= variance
+# ---- the battery's harder tests (#17) ----
+# incremental.tsv: every model (logit, gbdt) x split design (perturbation,
+# gene, joint) x metric (auroc, auprc, recall_at_k); GBDT_* are logit-cv's
+# --gbdt-* options, RECALL_K its --recall-k
+BATTERY_MODELS ?= logit gbdt
+BATTERY_SPLITS ?= perturbation gene joint
+RECALL_K       ?= 50
+GBDT_ROUNDS    ?= 200
+GBDT_DEPTH     ?= 4
+GBDT_ETA       ?= 0.1
+GBDT_SUBSAMPLE ?= 1
+# the propensity-matched benchmark (match --k, --caliper)
+MATCH_K        ?= 5
+MATCH_CALIPER  ?= 0.2
+# the sensitivity grid (make ... sensitivity): control cells subsampled,
+# HVG, LFC
+SENS_CONTROLS  ?= 500 1000 2000
+SENS_HVG       ?= 1000 2000 5000
+SENS_LFC       ?= 0.1 0.25 0.5
 
 ifeq ($(strip $(COUNTS)),)
 $(error COUNTS is empty: give the counts (10x .mtx[.gz] genes x cells; .h5ad, 10x .h5 or .loom; or .npy cells x genes))
@@ -190,6 +223,14 @@ SETTINGS := counts=$(COUNTS) genes=$(GENES) cells=$(CELLS) group=$(GROUP) contro
 	force=$(FORCE_PERTURBED) primary=$(PRIMARY_EFF) pbase=$(PRIMARY_BASELINE)
 STAMP := $(OUT)/.settings
 $(shell mkdir -p $(OUT)/edges $(OUT)/reference && { [ -f $(STAMP) ] && [ "$$(cat $(STAMP))" = "$(SETTINGS)" ] || printf '%s\n' "$(SETTINGS)" > $(STAMP); })
+# the battery's own settings stamp (and the grid's), beside the main one
+BSETTINGS := models=$(BATTERY_MODELS) splits=$(BATTERY_SPLITS) recallk=$(RECALL_K) rounds=$(GBDT_ROUNDS) \
+	depth=$(GBDT_DEPTH) eta=$(GBDT_ETA) subsample=$(GBDT_SUBSAMPLE) matchk=$(MATCH_K) caliper=$(MATCH_CALIPER)
+BSTAMP := $(OUT)/.settings-battery
+$(shell { [ -f $(BSTAMP) ] && [ "$$(cat $(BSTAMP))" = "$(BSETTINGS)" ] || printf '%s\n' "$(BSETTINGS)" > $(BSTAMP); })
+$(foreach v,BATTERY_MODELS BATTERY_SPLITS,$(if $(strip $($(v))),,$(error $(v) is empty)))
+$(foreach m,$(BATTERY_MODELS),$(if $(filter logit gbdt,$(m)),,$(error BATTERY_MODELS: '$(m)': logit or gbdt)))
+$(foreach m,$(BATTERY_SPLITS),$(if $(filter perturbation gene joint,$(m)),,$(error BATTERY_SPLITS: '$(m)': perturbation, gene or joint)))
 
 # The cells table: the guide assignment, CELLS, or (HDF5 counts) obs, which
 # the filters read themselves; obs.tsv.gz, its copy, serves targets.txt.
@@ -309,10 +350,64 @@ $(OUT)/paired.tsv: $(OUT)/perturbation_auroc_wide.tsv
 	done > $@.tmp && mv $@.tmp $@
 
 # ---- 5. incremental value over gene-level features ----
-# incremental_rows.tsv: the rows logit-cv fits, with each row's fold
-$(OUT)/incremental.tsv: $(OUT)/pert_scores.tsv.gz $(OUT)/powered.txt
-	$(LIB)/pert-incremental $< $(OUT)/powered.txt $(OUT)/incremental_rows.tsv $(FOLDS) $(DRAWS) $(SEED) \
+# incremental_rows.tsv: the rows logit-cv fits, with each row's perturbation
+# fold; incremental_folds.tsv: every split design's group folds
+GBDT_OPTS = --gbdt-rounds $(GBDT_ROUNDS) --gbdt-depth $(GBDT_DEPTH) --gbdt-eta $(GBDT_ETA) \
+	--gbdt-subsample $(GBDT_SUBSAMPLE) --threads $(THREADS)
+$(OUT)/incremental.tsv: $(OUT)/pert_scores.tsv.gz $(OUT)/powered.txt $(BSTAMP)
+	$(LIB)/pert-incremental --models "$(BATTERY_MODELS)" --splits "$(BATTERY_SPLITS)" --recall-k $(RECALL_K) \
+		--model-opts "$(GBDT_OPTS)" --folds-out $(OUT)/incremental_folds.tsv \
+		$< $(OUT)/powered.txt $(OUT)/incremental_rows.tsv $(FOLDS) $(DRAWS) $(SEED) \
 		$(BALANCED) $(ENAMES) > $@.tmp && mv $@.tmp $@
+
+# ---- 5b. the battery: propensity-matched benchmark, layer selection ----
+# matched.tsv (test metric baseline set value delta ci_lo ci_hi statistic p
+# n_perturbations n_rows note), matched_rows.tsv.gz, matched_balance.tsv
+$(OUT)/matched.tsv: $(OUT)/incremental.tsv $(BSTAMP)
+	$(LIB)/pert-matched $(OUT)/incremental_rows.tsv $(OUT) $(FOLDS) $(DRAWS) $(SEED) $(BALANCED) $(MIN_DE) \
+		$(MATCH_K) $(MATCH_CALIPER) $(RECALL_K) "$(EDGE_METHODS)" "$(BASELINES)" $(ENAMES) > $@.tmp && mv $@.tmp $@
+
+# the EDGES tables as layers; layer_folds.tsv: the outer folds
+$(OUT)/layer_selection.tsv: $(OUT)/incremental.tsv
+	$(LIB)/pert-layers $(OUT)/incremental_rows.tsv $(OUT)/layer_folds.tsv $(FOLDS) $(DRAWS) $(SEED) $(ENAMES) > $@.tmp && mv $@.tmp $@
+
+# the sensitivity grid: one perturbation.mk run per cell (SENS_CONTROLS
+# control cells drawn with SEED x SENS_HVG x SENS_LFC) in OUT/sens/cC_hH_lL,
+# to its perturbation-first AUROCs; make caches each cell, -j runs them side
+# by side. Not part of all: make ... sensitivity.
+SENS_GRID := $(foreach c,$(SENS_CONTROLS),$(foreach h,$(SENS_HVG),$(foreach l,$(SENS_LFC),c$(c)_h$(h)_l$(l))))
+SSTAMP := $(OUT)/sens/.grid
+ifneq ($(filter sensitivity %sensitivity.tsv %fig_sensitivity.png,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(OUT)/sens && { [ -f $(SSTAMP) ] && [ "$$(cat $(SSTAMP))" = "$(SENS_GRID)" ] || printf '%s\n' "$(SENS_GRID)" > $(SSTAMP); })
+endif
+
+$(OUT)/sens/cells_%.tsv.gz: $(CELLS) $(STAMP)
+	mkdir -p $(@D)
+	$(LIB)/pert-subsample-controls $(CELLS) $(GROUP) $(CONTROL) $* $(SEED) | gzip -1 > $@.tmp && mv $@.tmp $@
+
+define SENS_RULE
+$(OUT)/sens/c$(1)_h$(2)_l$(3)/perturbation_auroc.tsv: $(OUT)/sens/cells_$(1).tsv.gz $(COUNTS) $(GENES) $(STAMP) \
+		$(foreach n,$(ENAMES),$(call efile,$(n)))
+	+$$(MAKE) -f $(PIPE_DIR)/perturbation.mk OUT=$(OUT)/sens/c$(1)_h$(2)_l$(3) \
+		CELLS=$(OUT)/sens/cells_$(1).tsv.gz HVG=$(2) LFC=$(3) $$@
+endef
+$(foreach c,$(SENS_CONTROLS),$(foreach h,$(SENS_HVG),$(foreach l,$(SENS_LFC),$(eval $(call SENS_RULE,$(c),$(h),$(l))))))
+.SECONDARY: $(foreach c,$(SENS_CONTROLS),$(OUT)/sens/cells_$(c).tsv.gz)
+
+# controls hvg lfc method n_perturbations mean_auroc p p_t n_controls n_universe note
+$(OUT)/sensitivity.tsv: $(foreach g,$(SENS_GRID),$(OUT)/sens/$(g)/perturbation_auroc.tsv) $(SSTAMP)
+	$(LIB)/pert-sensitivity $(OUT)/sens $(GROUP) $(CONTROL) "$(EDGE_METHODS) $(BASELINES)" $(SENS_GRID) > $@.tmp && mv $@.tmp $@
+
+$(OUT)/fig_sensitivity.png: $(OUT)/sensitivity.tsv
+	awk -F'\t' -v OFS='\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "setting", "lfc", "method", "mean_auroc"; next } \
+		{ print $$(c["controls"]) " cells, " $$(c["hvg"]) " HVG", "LFC " $$(c["lfc"]), $$(c["method"]), $$(c["mean_auroc"]) }' $< > $@.in.tsv
+	$(LIB)/heatmap --x setting --y method --z mean_auroc --facet lfc --range 0:1 --center 0.5 --values \
+		--title "Sensitivity: mean perturbation-first AUROC over the grid (0.5 = chance)" \
+		--xlabel "control cells, HVG" --ylabel "method" --cblabel "mean AUROC" $@.in.tsv $(basename $@)
+	rm -f $@.in.tsv
+
+sensitivity: $(OUT)/sensitivity.tsv $(OUT)/fig_sensitivity.png
+.PHONY: sensitivity
 
 # ---- 6. reference recovery ----
 $(OUT)/reference/ref.tsv: $(REF) $(OUT)/universe.txt $(if $(MAP),$(MAP)) $(STAMP)
@@ -348,8 +443,9 @@ $(OUT)/reference.tsv: $(foreach m,$(EDGE_METHODS),$(OUT)/reference/$(m).tsv)
 	$(LIB)/cat-tsv $^ > $@.tmp && mv $@.tmp $@
 
 # ---- 7. registry (BH three ways), power, verdict ----
-$(OUT)/registry.tsv: $(OUT)/paired.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv
-	$(LIB)/pert-registry $(OUT) $(PRIMARY_EFF) $(PRIMARY_BASELINE) $(MIN_DE) $(FDR) | $(LIB)/pert-bh $(FDR) > $@.tmp && mv $@.tmp $@
+$(OUT)/registry.tsv: $(OUT)/paired.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv $(OUT)/matched.tsv $(OUT)/layer_selection.tsv
+	{ $(LIB)/pert-registry $(OUT) $(PRIMARY_EFF) $(PRIMARY_BASELINE) $(MIN_DE) $(FDR); $(LIB)/pert-registry-battery $(OUT); } \
+		| $(LIB)/pert-bh $(FDR) > $@.tmp && mv $@.tmp $@
 
 $(OUT)/power.tsv: $(OUT)/reference.tsv $(OUT)/powered.txt $(OUT)/de_counts.tsv $(OUT)/evaluable.txt
 	$(LIB)/pert-power $(OUT) $(MIN_DE) $(REF_ENDPOINT) $(REF_MIN_TARGETS) $(EDGE_METHODS) > $@.tmp && mv $@.tmp $@
@@ -371,7 +467,9 @@ $(OUT)/layer_profile.tsv: $(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT
 	{ printf 'index\tedges\tmeasure\tvalue\n'; i=0; for m in $(ENAMES); do \
 		awk -F'\t' -v m=$$m -v i=$$i -v OFS='\t' \
 			'FILENAME == ARGV[1] && $$1 == m { print i, m, "mean perturbation AUROC", $$3 } \
-			 FILENAME == ARGV[2] && $$1 == "gene" && $$2 == "gene+" m { print i, m, "logit-cv AUROC, gene-level + edge", $$3 } \
+			 FILENAME == ARGV[2] && FNR == 1 { for (k = 1; k <= NF; k++) ic[$$k] = k } \
+			 FILENAME == ARGV[2] && $$(ic["baseline"]) == "gene" && $$(ic["set"]) == "gene+" m && $$(ic["split"]) == "perturbation" \
+				&& $$(ic["model"]) == "logit" && $$(ic["metric"]) == "auroc" { print i, m, "logit-cv AUROC, gene-level + edge", $$(ic["value"]) } \
 			 FILENAME == ARGV[3] && FNR == 1 { for (k = 1; k <= NF; k++) rc[$$k] = k } \
 			 FILENAME == ARGV[3] && $$1 == m { print i, m, "reference AUROC (raw)", $$(rc["auroc_raw"]); print i, m, "reference AUROC (residual)", $$(rc["auroc_res"]) }' \
 			$(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv; i=$$((i + 1)); done; } > $@.tmp && mv $@.tmp $@
