@@ -302,12 +302,14 @@ $(OUT)/layer_profile.tsv: $(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT
 			$(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv; i=$$((i + 1)); done; } > $@.tmp && mv $@.tmp $@
 
 $(OUT)/fig_layers.png: $(OUT)/layer_profile.tsv
-	$(LIB)/curves --x index --xtics edges --y value --by measure --chance 0.5 --chancetitle "chance (AUROC 0.5)" \
-		--title "Edge tables in the order given ($(ENAMES)): profiles" \
+	$(LIB)/curves --x index --xtics edges --y value --by measure --chance 0.5 --chancetitle "chance (AUROC 0.5)" --ylo 0 --yhi 1.02 \
+		--title "Edge tables in the order given ($(ENAMES)): four AUROCs each" \
 		--xlabel "edge table" --ylabel "AUROC" $< $(basename $@)
 
 FIGS := $(OUT)/fig_pert_auroc.png $(OUT)/fig_delta.png $(if $(word 2,$(ENAMES)),$(OUT)/fig_layers.png)
 
-$(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS)
+$(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS) \
+		$(OUT)/pert_scores.tsv.gz $(OUT)/de.tsv.gz $(OUT)/incremental.tsv $(OUT)/reference.tsv $(OUT)/paired.tsv \
+		$(OUT)/perturbation_auroc_wide.tsv $(LIB)/report-perturbation $(wildcard $(OUT)/battery.html)
 	$(LIB)/report-perturbation "$(OUT)" "$(ENAMES)" "$(FDR)" "$(SETTINGS)" > $@.tmp && mv $@.tmp $@
 	echo "report: $@" >&2

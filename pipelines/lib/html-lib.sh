@@ -34,6 +34,7 @@ nav.toc { font-size: 92%; columns: 2; margin: 0.5em 0 1em }
 table { border-collapse: collapse; margin: 0.3em 0 0.4em; font-size: 88% }
 td, th { border: 1px solid #d4d4d4; padding: 2px 8px; text-align: right; white-space: nowrap }
 td.t, th.t { text-align: left }
+td.t { white-space: normal; max-width: 36em }
 th { background: #eef1f4; position: sticky; top: 0 }
 tr.more td { text-align: left; color: #666; font-style: italic }
 .scroll { max-height: 32em; overflow: auto; display: inline-block; max-width: 100% }
