@@ -86,3 +86,33 @@ print('ok')"
 	assert_success
 	assert_output ok
 }
+
+@test "make demo says which real-data parts it skips and why, before anything runs; nothing skipped with ../shared/data" {
+	run "$TOP/examples/demo-skips.sh" "$BATS_TEST_TMPDIR/nodata"
+	assert_success
+	[ "$(grep -c '^== skipped: ' <<< "$output")" -eq 5 ]
+	assert_line "== skipped: CSSI and co-expression on 160 PBMCs: no $BATS_TEST_TMPDIR/nodata/pbmc160"
+	assert_output --partial "README.md, 'Real data'"
+	# demo.sh calls it before its first step
+	a=$(grep -n 'demo-skips.sh' "$TOP/examples/demo.sh" | head -1 | cut -d: -f1)
+	b=$(grep -n 'fm-sim --out' "$TOP/examples/demo.sh" | head -1 | cut -d: -f1)
+	[ -n "$a" ] && [ "$a" -lt "$b" ]
+	need_data pbmc160 papalexi2021 tinyfm trrust_v2_human.tsv.gz dorothea_hs_ABC.tsv.gz
+	run "$TOP/examples/demo-skips.sh" "$DATA"
+	assert_success
+	refute_output --partial 'skipped'
+}
+
+@test "README: a provenance line (source and licence) for every file of ../shared/data" {
+	need_data
+	sec=$(awk '/^## Real data/ { on = 1; next } on && /^## / { exit } on' "$TOP/README.md")
+	n=0
+	for f in "$DATA"/*; do
+		b=$(basename "$f")
+		[ "$b" != README.md ] || continue
+		line=$(grep -F -- "- \`$b" <<< "$sec") || fail "README 'Real data' has no line for $b"
+		grep -Eq 'github|Debian|trained for this project' <<< "$line" || fail "$b: no source in: $line"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 5 ]
+}
