@@ -50,8 +50,18 @@ th[aria-sort=descending]::after { content: " \25BC"; font-size: 70% }
 $(cat "$HTML_LIB/vendor/tablesort/tablesort.js" "$HTML_LIB/vendor/tablesort/tablesort.number.js")
 </script>
 <script>
-// attnkit: every table.sortable sorts by a click on its header (tablesort)
-// and, from 8 rows, gets a box that keeps the rows containing its text.
+// attnkit: numeric columns (tsv2html: data-sort-method="num") sort on the
+// full value in data-sort, e-notation included (tablesort.number.js strips
+// the "e": 1e-05 would sort as 1.05); NA sorts below every number, so it
+// gathers at one end.
+Tablesort.extend('num', function () { return false; }, function (a, b) {
+  var x = parseFloat(a), y = parseFloat(b);
+  if (isNaN(x)) x = -Infinity;
+  if (isNaN(y)) y = -Infinity;
+  return x === y ? 0 : (y > x ? 1 : -1);
+});
+// Every table.sortable sorts by a click on its header (tablesort) and, from
+// 8 rows, gets a box that keeps the rows containing its text.
 document.addEventListener('DOMContentLoaded', function () {
   document.querySelectorAll('table.sortable').forEach(function (t) {
     new Tablesort(t);
