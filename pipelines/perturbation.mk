@@ -197,8 +197,11 @@ $(OUT)/perturbation_auroc.tsv: $(OUT)/pert_scores.tsv.gz
 		BEGIN { nm = split(M, m, " ") } \
 		NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "perturbation", "method", "gene", "label", "score"; next } \
 		{ for (k = 1; k <= nm; k++) print $$1, m[k], $$2, $$3, $$(c[m[k]]) }' \
-	| auroc --by perturbation,method --score score --label label --min-pos $(MIN_DE) 2>/dev/null \
-	| cut -f1-5 > $@.tmp && mv $@.tmp $@
+	| auroc --by perturbation,method --score score --label label --min-pos $(MIN_DE) 2> $@.warn \
+	| cut -f1-5 > $@.tmp || { cat $@.warn >&2; rm -f $@.warn $@.tmp; exit 1; }
+	@# the filters' warnings (NA scores skipped: an edge table that lacks
+	@# pairs, counted in power.tsv) are said, once each, not thrown away
+	@sort -u $@.warn | sed 's|^|$(notdir $@): |' >&2; rm -f $@.warn; mv $@.tmp $@
 
 $(OUT)/method_summary.tsv: $(OUT)/perturbation_auroc.tsv
 	{ printf 'method\tn\tmean_auroc\tmedian_auroc\tmin_auroc\tmax_auroc\n'; \
@@ -229,10 +232,11 @@ PAIRS := $(foreach m,$(EDGE_METHODS) $(BASELINES),$(m):chance) \
 	$(foreach m,$(ENAMES),$(m):coexpr)
 $(OUT)/paired.tsv: $(OUT)/perturbation_auroc_wide.tsv
 	first=1; for ab in $(PAIRS); do a=$${ab%%:*} b=$${ab#*:}; \
-		{ if [ $$(wc -l < $<) -gt 1 ]; then paired-test --a $$a --b $$b $< 2>/dev/null; else \
+		{ if [ $$(wc -l < $<) -gt 1 ]; then paired-test --a $$a --b $$b $< 2>> $@.warn; else \
 			printf 'n\tmean_a\tmean_b\tmean_diff\twilcoxon_stat\twilcoxon_p\tt_stat\tt_p\tcohen_d\n0\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n'; fi; } | awk -F'\t' -v OFS='\t' -v a=$$a -v b=$$b -v f=$$first \
 			'NR == 1 { if (f) print "a", "b", $$0; next } { print a, b, $$0 }'; first=0; \
 	done > $@.tmp && mv $@.tmp $@
+	@touch $@.warn; sort -u $@.warn | sed 's|^|$(notdir $@): |' >&2; rm -f $@.warn
 
 # ---- 5. incremental value over gene-level features ----
 # incremental_rows.tsv: the rows logit-cv fits, with each row's fold
