@@ -312,8 +312,11 @@ $(OUT)/perturbation_auroc.tsv: $(OUT)/pert_scores.tsv.gz
 		BEGIN { nm = split(M, m, " ") } \
 		NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "perturbation", "method", "gene", "label", "score"; next } \
 		{ for (k = 1; k <= nm; k++) print $$1, m[k], $$2, $$3, $$(c[m[k]]) }' \
-	| auroc --by perturbation,method --score score --label label --min-pos $(MIN_DE) 2>/dev/null \
-	| cut -f1-5 > $@.tmp && mv $@.tmp $@
+	| auroc --by perturbation,method --score score --label label --min-pos $(MIN_DE) 2> $@.warn \
+	| cut -f1-5 > $@.tmp || { cat $@.warn >&2; rm -f $@.warn $@.tmp; exit 1; }
+	@# the filters' warnings (NA scores skipped: an edge table that lacks
+	@# pairs, counted in power.tsv) are said, once each, not thrown away
+	@sort -u $@.warn | sed 's|^|$(notdir $@): |' >&2; rm -f $@.warn; mv $@.tmp $@
 
 $(OUT)/method_summary.tsv: $(OUT)/perturbation_auroc.tsv
 	{ printf 'method\tn\tmean_auroc\tmedian_auroc\tmin_auroc\tmax_auroc\n'; \
@@ -344,10 +347,11 @@ PAIRS := $(foreach m,$(EDGE_METHODS) $(BASELINES),$(m):chance) \
 	$(foreach m,$(ENAMES),$(m):coexpr)
 $(OUT)/paired.tsv: $(OUT)/perturbation_auroc_wide.tsv
 	first=1; for ab in $(PAIRS); do a=$${ab%%:*} b=$${ab#*:}; \
-		{ if [ $$(wc -l < $<) -gt 1 ]; then paired-test --a $$a --b $$b $< 2>/dev/null; else \
+		{ if [ $$(wc -l < $<) -gt 1 ]; then paired-test --a $$a --b $$b $< 2>> $@.warn; else \
 			printf 'n\tmean_a\tmean_b\tmean_diff\twilcoxon_stat\twilcoxon_p\tt_stat\tt_p\tcohen_d\n0\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n'; fi; } | awk -F'\t' -v OFS='\t' -v a=$$a -v b=$$b -v f=$$first \
 			'NR == 1 { if (f) print "a", "b", $$0; next } { print a, b, $$0 }'; first=0; \
 	done > $@.tmp && mv $@.tmp $@
+	@touch $@.warn; sort -u $@.warn | sed 's|^|$(notdir $@): |' >&2; rm -f $@.warn
 
 # ---- 5. incremental value over gene-level features ----
 # incremental_rows.tsv: the rows logit-cv fits, with each row's perturbation
@@ -475,12 +479,14 @@ $(OUT)/layer_profile.tsv: $(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT
 			$(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv; i=$$((i + 1)); done; } > $@.tmp && mv $@.tmp $@
 
 $(OUT)/fig_layers.png: $(OUT)/layer_profile.tsv
-	$(LIB)/curves --x index --xtics edges --y value --by measure --chance 0.5 --chancetitle "chance (AUROC 0.5)" \
-		--title "Edge tables in the order given ($(ENAMES)): profiles" \
+	$(LIB)/curves --x index --xtics edges --y value --by measure --chance 0.5 --chancetitle "chance (AUROC 0.5)" --ylo 0 --yhi 1.02 \
+		--title "Edge tables in the order given ($(ENAMES)): four AUROCs each" \
 		--xlabel "edge table" --ylabel "AUROC" $< $(basename $@)
 
 FIGS := $(OUT)/fig_pert_auroc.png $(OUT)/fig_delta.png $(if $(word 2,$(ENAMES)),$(OUT)/fig_layers.png)
 
-$(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS)
+$(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS) \
+		$(OUT)/pert_scores.tsv.gz $(OUT)/de.tsv.gz $(OUT)/incremental.tsv $(OUT)/reference.tsv $(OUT)/paired.tsv \
+		$(OUT)/perturbation_auroc_wide.tsv $(LIB)/report-perturbation $(wildcard $(OUT)/battery.html)
 	$(LIB)/report-perturbation "$(OUT)" "$(ENAMES)" "$(FDR)" "$(SETTINGS)" > $@.tmp && mv $@.tmp $@
 	echo "report: $@" >&2
