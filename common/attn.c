@@ -211,10 +211,71 @@ static void kern_pick(void)
 
 /* ---- shared state and the thread pool ---- */
 
+/* Histogram bins refined to single keys (exact_at's second pass): an open
+ * addressing table bin -> index, behind a bit filter that stays in L2, so
+ * that the ~all keys outside these bins cost one load and a test. */
+#define RF_FILTER_BITS 20
+typedef struct refine {
+	size_t nbins;
+	uint32_t mask;          /* table size - 1 */
+	uint32_t *slot;         /* bin + 1, or 0 (empty) */
+	uint32_t *idx;
+	uint64_t *filter;       /* 2^RF_FILTER_BITS bits */
+} refine_t;
+
+static inline uint32_t rf_hash(uint32_t bin)
+{
+	return bin * 0x9E3779B1u;
+}
+
+static void rf_build(refine_t *rf, const uint32_t *bins, size_t nb)
+{
+	size_t cap = 16;
+	while (cap < 2 * nb + 2)
+		cap *= 2;
+	rf->mask = (uint32_t)(cap - 1);
+	rf->slot = xcalloc(cap, sizeof *rf->slot);
+	rf->idx = xcalloc(cap, sizeof *rf->idx);
+	rf->filter = xcalloc((size_t)1 << (RF_FILTER_BITS - 6), sizeof *rf->filter);
+	rf->nbins = 0;
+	for (size_t u = 0; u < nb; u++) {
+		uint32_t h = rf_hash(bins[u]), f = h >> (32 - RF_FILTER_BITS), at = h & rf->mask;
+		while (rf->slot[at] && rf->slot[at] != bins[u] + 1)
+			at = (at + 1) & rf->mask;
+		if (rf->slot[at])
+			continue;
+		rf->slot[at] = bins[u] + 1;
+		rf->idx[at] = (uint32_t)rf->nbins++;
+		rf->filter[f >> 6] |= (uint64_t)1 << (f & 63);
+	}
+}
+
+/* Index of bin in rf, or -1. */
+static inline int64_t rf_find(const refine_t *rf, uint32_t bin)
+{
+	uint32_t h = rf_hash(bin), f = h >> (32 - RF_FILTER_BITS);
+	if (!(rf->filter[f >> 6] >> (f & 63) & 1))
+		return -1;
+	for (uint32_t at = h & rf->mask; rf->slot[at]; at = (at + 1) & rf->mask)
+		if (rf->slot[at] == bin + 1)
+			return rf->idx[at];
+	return -1;
+}
+
+static void rf_free(refine_t *rf)
+{
+	free(rf->slot);
+	free(rf->idx);
+	free(rf->filter);
+}
+
 typedef struct job {
 	const attn_spec_t *s;
-	float *q, *k;           /* projections, q prescaled by 1/sqrt(d_k): n x d, then
-	                         * heads x n x d_k except for the --raw average */
+	const attn_layer_t *lay;  /* [nl]: the layers (one, from s, without s->layers) */
+	int nl;
+	int pl;                 /* the layer being projected */
+	float **q, **k;         /* [nl] projections, q prescaled by 1/sqrt(d_k): n x d,
+	                         * then heads x n x d_k except for the --raw average */
 	int64_t blk, nblocks;   /* rows per block */
 	int64_t chunk, nchunks; /* columns per sgemm call */
 	int64_t ld;             /* row stride of the block buffers: n rounded up to 16 */
@@ -233,6 +294,9 @@ typedef struct job {
 	int64_t *runs;          /* [2 nruns]: column runs [a, b) of the subset */
 	int64_t nruns;
 	atomic_int bad;
+	int values_only;        /* exact_at's first pass: the pairs' values, nothing counted */
+	const refine_t *rf;     /* exact_at's second pass: bins counted key by key */
+	uint64_t **thread_sub;  /* [threads] -> [ndist][rf->nbins][2^KH_SHIFT] */
 } job_t;
 
 typedef struct worker {
@@ -266,6 +330,7 @@ static void *project_worker(void *arg)
 {
 	job_t *j = ((worker_t *)arg)->j;
 	const attn_spec_t *s = j->s;
+	const attn_layer_t *ly = &j->lay[j->pl];
 	int64_t n = s->n, d = s->d, nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
 	float scale = (float)(1.0 / sqrt((double)(d / s->heads)));
 	for (;;) {
@@ -274,10 +339,10 @@ static void *project_worker(void *arg)
 			break;
 		int isq = c < nchunk;
 		int64_t r0 = (c % nchunk) * PROJ_ROWS, m = n - r0 < PROJ_ROWS ? n - r0 : PROJ_ROWS;
-		float *out = (isq ? j->q : j->k) + r0 * d;
-		const float *b = isq ? s->bq : s->bk;
+		float *out = (isq ? j->q[j->pl] : j->k[j->pl]) + r0 * d;
+		const float *b = isq ? ly->bq : ly->bk;
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)d, (int)d, 1.0f,
-			    s->x + r0 * d, (int)d, isq ? s->wq : s->wk, (int)d, 0.0f, out, (int)d);
+			    ly->x + r0 * d, (int)d, isq ? ly->wq : ly->wk, (int)d, 0.0f, out, (int)d);
 		for (int64_t i = 0; i < m; i++)
 			for (int64_t t = 0; t < d; t++) {
 				float v = out[i * d + t] + (b ? b[t] : 0.0f);
@@ -313,24 +378,29 @@ typedef struct blockbuf {
 	double *csum;           /* [nbuf][blk][nchunks] */
 	float *w;               /* [nbuf][blk][nchunks] */
 	float *vals;            /* [chunk]: one row chunk of the ranked values */
+	float *acc;             /* [ndist][blk][ld]: layers combined (several layers), or NULL */
+	int use_acc;            /* the ranked values are acc's (set after the last layer) */
 	uint32_t *keys;         /* [blk][n]: a block's keys, for the rank histogram */
 	const float **eptr;     /* [nbuf]: scratch for block_values */
 	float *wv;              /* [nbuf] */
 	tk_buf_t *tb;           /* [ndist] */
 	kh_local_t *kh;         /* [ndist], or NULL */
+	uint64_t *sub;          /* [ndist][rf->nbins][2^KH_SHIFT], or NULL */
 	uint32_t kmin, kmax;
 } blockbuf_t;
 
 /* Scores of block rows [r0, r0 + m) against every key, one sgemm per head
  * and column chunk; with softmax, each chunk's rows are exponentiated
  * against their chunk maximum right after the product, while in cache. */
-static void block_scores(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
+static void block_scores(job_t *j, blockbuf_t *bb, int l, int64_t r0, int64_t m)
 {
 	const attn_spec_t *s = j->s;
+	const attn_layer_t *ly = &j->lay[l];
+	const float *q = j->q ? j->q[l] : NULL, *k = j->k ? j->k[l] : NULL;
 	int64_t n = s->n, d = s->d, dk = d / s->heads, nc = j->nchunks, blk = j->blk, ld = j->ld;
-	if (s->given) {
+	if (ly->given) {
 		for (int h = 0; h < j->nbuf; h++)
-			s->given(s->given_ctx, s->per_head ? h : -1, r0, m, bb->e + (size_t)h * blk * ld, ld);
+			ly->given(ly->given_ctx, s->per_head ? h : -1, r0, m, bb->e + (size_t)h * blk * ld, ld);
 		return;
 	}
 	for (int h = 0; h < j->nbuf; h++) {
@@ -340,13 +410,13 @@ static void block_scores(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 			if (s->raw && !s->per_head) {
 				/* The head average of raw scores is one product over all of d. */
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)cw, (int)d,
-					    (float)(1.0 / (double)s->heads), j->q + r0 * d, (int)d,
-					    j->k + c0 * d, (int)d, 0.0f, e + c0, (int)ld);
+					    (float)(1.0 / (double)s->heads), q + r0 * d, (int)d,
+					    k + c0 * d, (int)d, 0.0f, e + c0, (int)ld);
 				continue;
 			}
 			/* Head h's rows are contiguous (head-major layout): sgemm packs
 			 * them faster than d_k-float pieces of d-float rows. */
-			const float *qh = j->q + (size_t)h * n * dk + r0 * dk, *kh = j->k + (size_t)h * n * dk + c0 * dk;
+			const float *qh = q + (size_t)h * n * dk + r0 * dk, *kh = k + (size_t)h * n * dk + c0 * dk;
 			if (s->raw) {
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)cw, (int)dk,
 					    1.0f, qh, (int)dk, kh, (int)dk, 0.0f, e + c0, (int)ld);
@@ -408,6 +478,8 @@ static const float *block_values(job_t *j, blockbuf_t *bb, int dist, int64_t i, 
 	const float **e = bb->eptr;
 	float *w = bb->wv;
 	int h0 = s->per_head ? dist : 0, nh = s->per_head ? 1 : j->nbuf;
+	if (bb->use_acc)
+		return bb->acc + ((size_t)dist * (size_t)j->blk + (size_t)i) * (size_t)j->ld + (size_t)c0;
 	for (int h = 0; h < nh; h++) {
 		e[h] = bb->e + (size_t)(h0 + h) * plane + (size_t)i * (size_t)j->ld + (size_t)c0;
 		w[h] = j->direct ? 1.0f : bb->w[((size_t)(h0 + h) * j->blk + (size_t)i) * (size_t)j->nchunks + (size_t)c];
@@ -425,6 +497,8 @@ static float entry_value(job_t *j, blockbuf_t *bb, int dist, int64_t i, int64_t 
 	int64_t c = col / j->chunk;
 	size_t plane = (size_t)j->blk * (size_t)j->ld;
 	int h0 = s->per_head ? dist : 0, nh = s->per_head ? 1 : j->nbuf;
+	if (bb->use_acc)
+		return bb->acc[((size_t)dist * (size_t)j->blk + (size_t)i) * (size_t)j->ld + (size_t)col];
 	float a = 0;
 	for (int h = 0; h < nh; h++) {
 		float e = bb->e[(size_t)(h0 + h) * plane + (size_t)i * (size_t)j->ld + (size_t)col];
@@ -436,6 +510,45 @@ static float entry_value(job_t *j, blockbuf_t *bb, int dist, int64_t i, int64_t 
 		a = h == 0 ? e * w : a + e * w;
 	}
 	return a + 0.0f;
+}
+
+/* Fold layer l's values of the block's rows (all n columns) into bb->acc.
+ * The same float operations in the same order for every pair, whichever
+ * worker computes it: the consensus is thread-count independent and a
+ * float32 replay of the layers' values reproduces it bit for bit. */
+static void block_fold(job_t *j, blockbuf_t *bb, int l, int64_t m)
+{
+	const attn_spec_t *s = j->s;
+	int64_t n = s->n;
+	for (int dist = 0; dist < j->ndist; dist++)
+		for (int64_t i = 0; i < m; i++)
+			for (int64_t c = 0; c < j->nchunks; c++) {
+				int64_t c0 = c * j->chunk, cw = n - c0 < j->chunk ? n - c0 : j->chunk;
+				const float *v = block_values(j, bb, dist, i, c);
+				float *a = bb->acc + ((size_t)dist * (size_t)j->blk + (size_t)i) * (size_t)j->ld + (size_t)c0;
+				if (l == 0) {
+					memcpy(a, v, (size_t)cw * sizeof *a);
+					continue;
+				}
+				switch (s->combine) {
+				case ATTN_COMBINE_SUM:
+				case ATTN_COMBINE_MEAN:
+					for (int64_t t = 0; t < cw; t++)
+						a[t] = a[t] + v[t];
+					break;
+				case ATTN_COMBINE_MAX:
+					for (int64_t t = 0; t < cw; t++)
+						a[t] = v[t] > a[t] ? v[t] : a[t];
+					break;
+				default:   /* ABSMAX: strict, so the first layer wins ties of |value| */
+					for (int64_t t = 0; t < cw; t++)
+						a[t] = fabsf(v[t]) > fabsf(a[t]) ? v[t] : a[t];
+					break;
+				}
+				if (s->combine == ATTN_COMBINE_MEAN && l == j->nl - 1)
+					for (int64_t t = 0; t < cw; t++)
+						a[t] = a[t] / (float)j->nl;
+			}
 }
 
 /* Select and count the block's entries of every distribution, row by row and
@@ -455,7 +568,7 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 		scan_t sc = { &bb->tb[dist], kh, bb->keys, 0, s->absval, bb->kmin, bb->kmax };
 		for (int64_t i = 0; i < m; i++) {
 			int64_t gi = r0 + i, u = 0;
-			if (s->subset && !s->subset[gi])
+			if ((s->subset && !s->subset[gi]) || (s->row_mask && !s->row_mask[gi]))
 				continue;
 			for (int64_t c = 0; c < j->nchunks; c++) {
 				int64_t c0 = c * j->chunk, c1 = n - c0 < j->chunk ? n : c0 + j->chunk;
@@ -481,6 +594,15 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 		if (kh) {
 			kh_add_keys(kh, sc.keys, sc.nkeys);
 			kh->count += (uint64_t)(m * n);
+		}
+		if (j->rf) {
+			/* Keys in the looked-up pairs' bins, one counter per key. */
+			uint64_t *sub = bb->sub + (size_t)dist * j->rf->nbins * (1u << KH_SHIFT);
+			for (size_t u = 0; u < sc.nkeys; u++) {
+				int64_t b = rf_find(j->rf, sc.keys[u] >> KH_SHIFT);
+				if (b >= 0)
+					sub[(size_t)b << KH_SHIFT | (sc.keys[u] & ((1u << KH_SHIFT) - 1))]++;
+			}
 		}
 		bb->kmin = sc.kmin;
 		bb->kmax = sc.kmax;
@@ -520,11 +642,14 @@ static void *block_worker(void *arg)
 		.csum = xmallocarray(nstat, sizeof(double)),
 		.w = xmallocarray(nstat, sizeof(float)),
 		.vals = xmallocarray((size_t)j->chunk, sizeof(float)),
-		.keys = s->nat ? xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof(uint32_t)) : NULL,
+		.acc = j->nl > 1 ? xaligned(64, xmul(xmul(xmul((size_t)nd, (size_t)j->blk), (size_t)j->ld), sizeof(float)))
+				 : NULL,
+		.keys = s->nat && !j->values_only ? xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof(uint32_t)) : NULL,
 		.eptr = xmallocarray((size_t)j->nbuf, sizeof(float *)),
 		.wv = xmallocarray((size_t)j->nbuf, sizeof(float)),
 		.tb = xcalloc((size_t)nd, sizeof(tk_buf_t)),
-		.kh = s->nat ? xcalloc((size_t)nd, sizeof(kh_local_t)) : NULL,
+		.kh = s->nat && !j->values_only ? xcalloc((size_t)nd, sizeof(kh_local_t)) : NULL,
+		.sub = j->rf ? xcalloc(xmul(xmul((size_t)nd, j->rf->nbins), (size_t)1 << KH_SHIFT), sizeof(uint64_t)) : NULL,
 		.kmin = UINT32_MAX,
 		.kmax = 0,
 	};
@@ -535,10 +660,18 @@ static void *block_worker(void *arg)
 		if (b >= j->nblocks)
 			break;
 		int64_t r0 = b * j->blk, m = n - r0 < j->blk ? n - r0 : j->blk;
-		block_scores(j, &bb, r0, m);
-		if (!j->direct)
-			block_weights(j, &bb, m);
+		if (j->values_only && j->at_start[b] == j->at_start[b + 1])
+			continue;   /* no looked-up pair in these rows */
+		for (int l = 0; l < j->nl; l++) {
+			block_scores(j, &bb, l, r0, m);
+			if (!j->direct)
+				block_weights(j, &bb, m);
+			if (j->nl > 1)
+				block_fold(j, &bb, l, m);
+		}
+		bb.use_acc = j->nl > 1;
 		block_scan(j, &bb, r0, m);
+		bb.use_acc = 0;
 		if (s->observe)
 			block_observe(j, &bb, r0, m);
 		int64_t done = atomic_fetch_add(&j->done, 1) + 1;
@@ -558,6 +691,8 @@ static void *block_worker(void *arg)
 	}
 	pthread_mutex_unlock(&j->mu);
 	j->thread_top[w->id] = bb.tb;
+	if (j->thread_sub)
+		j->thread_sub[w->id] = bb.sub;
 	free(bb.kh);
 	free(bb.e);
 	free(bb.scratch);
@@ -565,6 +700,7 @@ static void *block_worker(void *arg)
 	free(bb.csum);
 	free(bb.w);
 	free(bb.vals);
+	free(bb.acc);
 	free(bb.keys);
 	free(bb.eptr);
 	free(bb.wv);
@@ -607,18 +743,27 @@ static void project(job_t *j, int threads)
 {
 	const attn_spec_t *s = j->s;
 	int64_t n = s->n, d = s->d;
-	j->q = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
-	j->k = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
-	atomic_store(&j->next, 0);
-	int64_t nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
-	run_pool(threads < 2 * nchunk ? threads : (int)(2 * nchunk), project_worker, j);
-	for (int64_t i = 0; i < n * d; i++)
-		if (!isfinite(j->q[i]) || !isfinite(j->k[i]))
-			die("queries or keys overflow float32 (row %lld): inputs too large",
-			    (long long)(i / d + 1));
-	if (!(s->raw && !s->per_head)) {
-		j->q = head_major(j->q, n, d, s->heads);
-		j->k = head_major(j->k, n, d, s->heads);
+	j->q = xcalloc((size_t)j->nl, sizeof *j->q);
+	j->k = xcalloc((size_t)j->nl, sizeof *j->k);
+	for (int l = 0; l < j->nl; l++) {
+		j->pl = l;
+		j->q[l] = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
+		j->k[l] = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
+		atomic_store(&j->next, 0);
+		int64_t nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
+		run_pool(threads < 2 * nchunk ? threads : (int)(2 * nchunk), project_worker, j);
+		for (int64_t i = 0; i < n * d; i++)
+			if (!isfinite(j->q[l][i]) || !isfinite(j->k[l][i])) {
+				if (j->nl > 1)
+					die("layer %d: queries or keys overflow float32 (row %lld): inputs too large",
+					    l, (long long)(i / d + 1));
+				die("queries or keys overflow float32 (row %lld): inputs too large",
+				    (long long)(i / d + 1));
+			}
+		if (!(s->raw && !s->per_head)) {
+			j->q[l] = head_major(j->q[l], n, d, s->heads);
+			j->k[l] = head_major(j->k[l], n, d, s->heads);
+		}
 	}
 }
 
@@ -633,7 +778,13 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		for (int64_t i = 0; i < n; i++)
 			ns += s->subset[i] != 0;
 	}
-	r->ntotal = s->keep_self ? ns * ns : ns * (ns - 1);
+	int64_t nr = ns;
+	if (s->row_mask) {
+		nr = 0;
+		for (int64_t i = 0; i < n; i++)
+			nr += s->row_mask[i] && (!s->subset || s->subset[i]);
+	}
+	r->ntotal = s->keep_self ? nr * ns : nr * (ns - 1);
 	openblas_set_num_threads(1);
 	kern_pick();
 
@@ -653,11 +804,19 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		j.nruns++;
 	}
 	j.s = s;
+	attn_layer_t one = { s->x, s->wq, s->wk, s->bq, s->bk, s->given, s->given_ctx };
+	j.lay = s->nlayers >= 1 && s->layers ? s->layers : &one;
+	j.nl = s->nlayers >= 1 && s->layers ? s->nlayers : 1;
+	if (j.nl > 1 && (s->per_head || s->observe))
+		die("internal: several layers with per_head or observe");
+	for (int l = 1; l < j.nl; l++)
+		if (!j.lay[l].given != !j.lay[0].given)
+			die("internal: given and computed layers mixed");
 	j.ndist = r->ndist;
 	j.kk = s->k < r->ntotal ? s->k : r->ntotal;
 	pthread_mutex_init(&j.mu, NULL);
 	int threads = s->threads > 0 ? s->threads : 1;
-	if (!s->given)
+	if (!j.lay[0].given)
 		project(&j, threads);
 
 	j.blk = pick_block(n);
@@ -665,8 +824,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	j.chunk = pick_chunk(n);
 	j.nchunks = (n + j.chunk - 1) / j.chunk;
 	j.ld = (n + 15) / 16 * 16;
-	j.nbuf = (s->raw || s->given) && !s->per_head ? 1 : s->heads;
-	j.direct = s->raw || s->given;
+	j.nbuf = (s->raw || j.lay[0].given) && !s->per_head ? 1 : s->heads;
+	j.direct = s->raw || j.lay[0].given;
 	if (s->nat) {
 		/* Pairs by row (stable: counting sort), so each block finds its own. */
 		j.at_start = xcalloc((size_t)j.nblocks + 1, sizeof *j.at_start);
@@ -686,6 +845,33 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	if (threads > j.nblocks)
 		threads = (int)(j.nblocks > 0 ? j.nblocks : 1);
 	j.thread_top = xcalloc((size_t)threads, sizeof *j.thread_top);
+	refine_t rf = { 0 };
+	uint64_t *sub = NULL;
+	if (s->nat && s->exact_at) {
+		/* First pass: the pairs' values (the same arithmetic as the second
+		 * pass, so the same bits); their bins are then counted key by key. */
+		j.values_only = 1;
+		atomic_store(&j.next, 0);
+		atomic_store(&j.bad, 0);
+		atomic_store(&j.done, 0);
+		run_pool(threads, block_worker, &j);
+		progress_done();
+		for (int w = 0; w < threads; w++) {
+			for (int t = 0; j.thread_top[w] && t < r->ndist; t++)
+				tk_free(&j.thread_top[w][t]);
+			free(j.thread_top[w]);
+			j.thread_top[w] = NULL;
+		}
+		size_t nb = xmul((size_t)s->nat, (size_t)r->ndist);
+		uint32_t *bins = xmallocarray(nb ? nb : 1, sizeof *bins);
+		for (size_t u = 0; u < nb; u++)
+			bins[u] = tk_key(rank_value(r->at_value[u], s->absval)) >> KH_SHIFT;
+		rf_build(&rf, bins, nb);
+		free(bins);
+		j.values_only = 0;
+		j.rf = &rf;
+		j.thread_sub = xcalloc((size_t)threads, sizeof *j.thread_sub);
+	}
 	atomic_store(&j.next, 0);
 	atomic_store(&j.bad, 0);
 	atomic_store(&j.done, 0);
@@ -693,6 +879,17 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	progress_done();
 	if (atomic_load(&j.bad))
 		die("attention scores overflow float32: inputs too large");
+	if (j.rf) {
+		/* Integer sums: the same for any thread count. */
+		size_t ns_ = xmul(xmul((size_t)r->ndist, rf.nbins), (size_t)1 << KH_SHIFT);
+		sub = xcalloc(ns_ ? ns_ : 1, sizeof *sub);
+		for (int w = 0; w < threads; w++) {
+			for (size_t u = 0; j.thread_sub[w] && u < ns_; u++)
+				sub[u] += j.thread_sub[w][u];
+			free(j.thread_sub[w]);
+		}
+		free(j.thread_sub);
+	}
 
 	/* Merge the threads' selections (a total order: the merge order is free). */
 	r->top = xcalloc((size_t)r->ndist, sizeof *r->top);
@@ -711,6 +908,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 
 	if (s->nat) {
 		r->at_rank = xmallocarray(xmul((size_t)s->nat, (size_t)r->ndist), sizeof *r->at_rank);
+		if (j.rf)
+			r->at_ties = xmallocarray(xmul((size_t)s->nat, (size_t)r->ndist), sizeof *r->at_ties);
 		uint32_t *keys = xmallocarray((size_t)s->nat, sizeof *keys);
 		uint64_t *above = xmallocarray((size_t)s->nat, sizeof *above);
 		for (int t = 0; t < r->ndist; t++) {
@@ -728,7 +927,16 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 			for (int64_t p = 0; p < s->nat; p++) {
 				uint32_t key = keys[p];
 				int64_t greater;
-				if (all || (tb->n && key >= kth)) {
+				if (j.rf) {
+					/* Exact: entries in higher bins, then key by key in its own. */
+					const uint64_t *c = sub + ((size_t)t * rf.nbins +
+								   (size_t)rf_find(&rf, key >> KH_SHIFT)) * (1u << KH_SHIFT);
+					uint32_t low = key & ((1u << KH_SHIFT) - 1);
+					greater = (int64_t)above[p];
+					for (uint32_t u = low + 1; u < (1u << KH_SHIFT); u++)
+						greater += (int64_t)c[u];
+					r->at_ties[p * r->ndist + t] = (int64_t)c[low];
+				} else if (all || (tb->n && key >= kth)) {
 					/* Everything greater is in the selection: exact. */
 					greater = (int64_t)tk_count_greater(tb, key);
 				} else {
@@ -745,11 +953,17 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		}
 		free(keys);
 		free(above);
+		free(sub);
+		rf_free(&rf);
 		free(j.hist);
 		free(j.at_order);
 		free(j.at_start);
 	}
 	free(j.runs);
+	for (int l = 0; j.q && l < j.nl; l++) {
+		free(j.q[l]);
+		free(j.k[l]);
+	}
 	free(j.q);
 	free(j.k);
 	pthread_mutex_destroy(&j.mu);
@@ -767,6 +981,7 @@ void attn_result_free(attn_result_t *r)
 	free(r->rank);
 	free(r->at_value);
 	free(r->at_rank);
+	free(r->at_ties);
 	memset(r, 0, sizeof *r);
 }
 

@@ -3,6 +3,9 @@
  * and per block the fused top-K selection and rank counting. Never holds an
  * n x n matrix: memory is O(n d + threads * heads * block * n + K + |at|)
  * (plus the rank histogram's occupied regions when pairs are looked up).
+ * Several layers (a consensus): each block is computed per layer and folded
+ * into one blk x n tile per thread; queries and keys of every layer are
+ * held (O(L n d)), still no n x n.
  * Definitions as in DESIGN.md. Output is identical for any thread count:
  * blocks and chunks have fixed boundaries, each block's arithmetic is the
  * same whoever computes it, and selections and counts are merged in an
@@ -13,6 +16,26 @@
 #include <stdint.h>
 
 #include "topk.h"
+
+/* One layer's inputs, when several layers are combined into a consensus
+ * (attn_spec_t.layers): the fields of the same names in attn_spec_t. */
+typedef struct attn_layer {
+	const float *x, *wq, *wk, *bq, *bk;
+	void (*given)(void *ctx, int p, int64_t r0, int64_t m, float *dst, int64_t ld);
+	void *given_ctx;
+} attn_layer_t;
+
+/* How several layers' values of one pair combine (attn-topk --combine).
+ * Each layer's value is the one a single-layer run ranks (softmax or raw,
+ * head-averaged); the combination is float32 arithmetic in layer order, so
+ * the ranked value is reproducible bit for bit from the layers' values. */
+enum {
+	ATTN_COMBINE_SUM,       /* ((v0 + v1) + v2) + ... */
+	ATTN_COMBINE_MEAN,      /* the sum / L (one float division) */
+	ATTN_COMBINE_MAX,       /* the largest value */
+	ATTN_COMBINE_ABSMAX,    /* the value of largest |value|, sign kept; the
+	                         * first such layer on ties of |value| */
+};
 
 typedef struct attn_spec {
 	int64_t n, d;           /* genes, model width */
@@ -42,6 +65,23 @@ typedef struct attn_spec {
 	 * worker that computed them (each row exactly once): --check. */
 	void (*observe)(void *ctx, int dist, int64_t row, int64_t c0, const float *v, int64_t cw);
 	void *observe_ctx;
+	/* Several layers (nlayers >= 1, layers != NULL): x, wq, wk, bq, bk, given
+	 * and given_ctx above are unused, each layer has its own; every pair's
+	 * ranked value is the layers' values combined by `combine` (per block of
+	 * rows: a tile of blk x n per layer, folded into one, never n x n).
+	 * Not with per_head or observe. All layers given, or none. */
+	int nlayers;
+	const attn_layer_t *layers;
+	int combine;
+	/* Rows whose pairs are ranked (NULL: all); columns are not restricted.
+	 * N = nr(ns-1) (nr rows of the mask and the subset), or nr ns with keep_self. */
+	const uint8_t *row_mask;
+	/* Exact ranks and tie counts for the looked-up pairs: a first pass
+	 * computes their values (blocks without pairs skipped), a second pass
+	 * counts every entry in their histogram bins key by key. Without it,
+	 * pairs outside the top-K are exact only up to float32 near-ties
+	 * within 16 ulps. */
+	int exact_at;
 } attn_spec_t;
 
 typedef struct attn_result {
@@ -51,6 +91,9 @@ typedef struct attn_result {
 	int64_t **rank;         /* [ndist][top[d].n] */
 	float *at_value;        /* [nat * ndist], pair-major */
 	int64_t *at_rank;       /* [nat * ndist] */
+	int64_t *at_ties;       /* [nat * ndist] with exact_at: entries of the distribution
+	                         * with exactly the pair's ranking value (itself included
+	                         * when it is in the distribution) */
 } attn_result_t;
 
 void attn_run(const attn_spec_t *s, attn_result_t *r);

@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #include "gbdt.h"
+#include "strtab.h"
+#include "tsv.h"
 
 enum { SPLIT_PERTURBATION = 0, SPLIT_GENE, SPLIT_JOINT };
 
@@ -36,6 +38,32 @@ typedef struct cvbench {
 	uint64_t seed;
 	model_opt_t model;
 } cvbench_t;
+
+/* The rows of a grouped cross-validation table, as logit-cv and
+ * layer-select read them: a 0/1 label, a group (and optionally a second
+ * group), nf numeric columns. A row with a missing value (NA, empty) in any
+ * of the columns is skipped and counted; a non-finite number is an error. */
+typedef struct cvrows {
+	int64_t n, total, skipped;
+	int nf;
+	double *X;           /* n x nf */
+	unsigned char *y;
+	int64_t *row;        /* 0-based data row in the input */
+	int64_t *gid, *g2id; /* g2id NULL without a second group */
+	strtab_t *groups, *groups2;
+} cvrows_t;
+
+/* Reads t to the end: label column cl, group cg, second group cg2 (< 0:
+ * none), value columns fcol[0..nf). Dies on a header-only table; warns
+ * "N rows with a missing WHAT skipped". */
+void cvrows_read(tsv_t *t, int cl, int cg, int cg2, const int *fcol, int nf, const char *what, cvrows_t *d);
+void cvrows_free(cvrows_t *d);
+/* GroupKFold (folds.h, scikit-learn's) of the groups (second = 1: of the
+ * second groups) into k folds: fold of each group id. Dies naming FILE and
+ * COL when there are fewer groups than folds. */
+int *cvrows_group_folds(const cvrows_t *d, int second, int k, const char *file, const char *col);
+/* Writes "group<TAB>fold" lines (header included) to PATH. */
+void cvrows_write_folds(const char *path, const strtab_t *groups, const int *gfold);
 
 /* --split's argument to SPLIT_*, or a usage error. */
 int cvbench_split(const char *arg);

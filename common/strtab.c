@@ -152,6 +152,23 @@ strtab_t *strtab_read_lines(const char *path)
 			rd_close(r);
 			die("%s", msg);
 		}
+		/* A 10x features.tsv (id, symbol, type) read as one id per line
+		 * made every id "ENSG...\tSYMBOL\tGene Expression" and the
+		 * outputs malformed TSV: refuse it, saying which column to keep. */
+		const char *tab = memchr(line, '\t', len);
+		if (tab) {
+			char msg[512];
+			int ncol = 1;
+			for (size_t i = 0; i < len; i++)
+				ncol += line[i] == '\t';
+			snprintf(msg, sizeof msg,
+				 "%s:%lld: %d tab-separated columns, but this file must hold one id per line "
+				 "(a 10x features.tsv? keep one column: cut -f1 for ids, cut -f2 for symbols)",
+				 rd_name(r), (long long)rd_lineno(r), ncol);
+			strtab_free(t);
+			rd_close(r);
+			die("%s", msg);
+		}
 		int added;
 		int64_t id = strtab_put(t, line, len, &added);
 		if (!added) {

@@ -17,7 +17,8 @@ const char *strtab_str(const strtab_t *t, int64_t id);
 int64_t strtab_size(const strtab_t *t);
 
 /* Reads one id per line (a genes.txt) so that id = line - 1; dies on empty
- * lines and on duplicates (naming both lines). */
+ * lines, on a line with a tab (more than one column) and on duplicates
+ * (naming both lines). */
 strtab_t *strtab_read_lines(const char *path);
 
 uint64_t hash_bytes(const void *p, size_t n);

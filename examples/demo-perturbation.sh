@@ -11,11 +11,21 @@ out=${1:-demo-out}/perturbation
 jobs=${DEMO_JOBS:-$(nproc)}
 data=${ATTNKIT_SHARED:-../shared}/data
 mkdir -p "$out"
+# columns by name: the registry and the incremental table grow columns
 show() {
-	echo "-- incremental value (delta AUROC over the baseline set, bootstrap CI over perturbations):"
-	cut -f1,2,5-8 "$1/incremental.tsv" | column -t
-	echo "-- registry tests surviving FDR: $(awk -F'\t' 'NR > 1 && $9 == 1' "$1/registry.tsv" | wc -l) of $(($(wc -l < "$1/registry.tsv") - 1))"
-	awk -F'\t' 'NR > 1 && $1 != "perturbation_auroc" { printf "   %-3s q=%-10.3g %s\n", ($9 == 1 ? "yes" : "no"), $8, $2 }' "$1/registry.tsv"
+	echo "-- verdict (the paper's criteria, on their primary tests):"
+	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{ printf "   (%s) %-5s %s\n", $(c["criterion"]), $(c["result"]), $(c["claim"]) }' "$1/verdict.tsv"
+	echo "-- incremental value (delta AUROC over the baseline set, 95% bootstrap interval over perturbations):"
+	awk -F'\t' -v OFS='\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "feature_set", "baseline", "delta_auroc", "interval", "q"; next }
+		{ printf "%s\t%s\t%+.3f\t[%.3f, %.3f]\t%.3g\n", $(c["feature_set"]), $(c["baseline"]), $(c["delta_auroc"]), $(c["delta_ci_lo"]), $(c["delta_ci_hi"]), $(c["q"]) }' \
+		"$1/incremental_delta.tsv" | column -t -s$'\t'
+	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$(c["kind"]) == "confirmatory" { n++; if ($(c["significant"]) == 1) s++ }
+		END { printf "-- confirmatory registry tests surviving FDR: %d of %d\n", s, n }' "$1/registry.tsv"
+	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$(c["kind"]) == "confirmatory" && $(c["analysis"]) != "perturbation_auroc" {
+			printf "   %-3s q=%-10.3g %s\n", ($(c["significant"]) == 1 ? "yes" : "no"), $(c["q"]), $(c["hypothesis"]) }' "$1/registry.tsv"
 }
 echo "== perturbation: simulated screen with a known GRN (ps-sim --seed 1: 200 genes, 12 TF knockdowns)"
 [ -f "$out/sim/grn.tsv" ] || ps-sim --out "$out/sim" --seed 1

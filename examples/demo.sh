@@ -13,13 +13,7 @@ start=$(date +%s)
 # The real-data parts need ../shared/data (see README: real data); say which
 # are skipped and why, before anything runs.
 data=${ATTNKIT_SHARED:-$PWD/../shared}/data
-skipped=0
-for part in "pbmc160:CSSI and co-expression on 160 PBMCs" "papalexi2021:DE genes and the perturbation pipeline on the Papalexi 2021 screen" \
-	"tinyfm:attention of a small trained model in the perturbation pipeline" "trrust_v2_human.tsv.gz:TRRUST reference for pbmc160 and papalexi2021" \
-	"dorothea_hs_ABC.tsv.gz:DoRothEA reference for pbmc160"; do
-	[ -e "$data/${part%%:*}" ] || { echo "== skipped: ${part#*:}: no $data/${part%%:*}" >&2; skipped=1; }
-done
-[ "$skipped" = 0 ] || echo "   (real public data; where each file comes from: README.md, 'Real data'. Set ATTNKIT_SHARED to its parent directory.)" >&2
+examples/demo-skips.sh "$data"
 echo "== simulating 4 models (fm-sim --seed 1) into $out/sim"
 [ -f "$out/sim/families.tsv" ] || fm-sim --out "$out/sim" --seed 1
 models="$out/sim/alpha $out/sim/alpha2 $out/sim/beta $out/sim/gamma"

@@ -17,6 +17,7 @@
 #include "opt.h"
 #include "out.h"
 #include "progress.h"
+#include "refnet.h"
 #include "strtab.h"
 #include "tsv.h"
 #include "xalloc.h"
@@ -42,6 +43,24 @@ static const char usage[] =
 	"                      (n x n, or H x n x n): report the max |difference| and\n"
 	"                      the top-100 pairs shared on stderr; exit 1 above --check-tol\n"
 	"  --check-tol T       largest max |difference| accepted [1e-4]\n"
+	"\n"
+	"Consensus of several layers (each pair's layer values combined, then ranked):\n"
+	"  --layer             start the next layer's inputs (--resid --wq --wk --bq --bk\n"
+	"                      --ln-weight --ln-bias, or --attn)\n"
+	"  --model DIR         the layers of a model directory: DIR/resid/CAT/layerL.npy,\n"
+	"                      DIR/layerL.{wq,wk}.npy (+ .bq, .bk if present); --heads\n"
+	"                      from DIR/meta.tsv n_heads unless given\n"
+	"  --category CAT      ... of this cell category (required with --model)\n"
+	"  --layers LIST       ... only these layers, e.g. 0,2-3 [0..n_layers-1]\n"
+	"  --combine HOW       sum, mean, max or absmax (value of largest |value|, sign\n"
+	"                      kept) over layers, in float32, layer order [sum]\n"
+	"\n"
+	"Continuous AUROC and AUPRC against a reference network, over all pairs:\n"
+	REFNET_USAGE
+	"  --sources           rank only pairs whose from gene is a source of a\n"
+	"                      reference edge (the TF endpoint) [all pairs]\n"
+	"  (--ref is repeatable: one pass, one row per reference; reference options\n"
+	"  before the first --ref apply to all, after a --ref to that one)\n"
 	"  --top K             pairs to keep [10000]\n"
 	"  --raw               head-averaged scaled scores instead of softmax\n"
 	"  --abs               rank by |value| (the signed value is reported)\n"
@@ -63,7 +82,8 @@ static const char usage[] =
 enum {
 	OPT_RESID = 256, OPT_WQ, OPT_WK, OPT_BQ, OPT_BK, OPT_LNW, OPT_LNB, OPT_LNEPS, OPT_HEADS,
 	OPT_TOP, OPT_RAW, OPT_ABS, OPT_SELF, OPT_PERHEAD, OPT_GENES, OPT_AT, OPT_LABEL, OPT_THREADS,
-	OPT_SUBSET, OPT_ATTN, OPT_CHECK, OPT_CHECKTOL,
+	OPT_SUBSET, OPT_ATTN, OPT_CHECK, OPT_CHECKTOL, OPT_LAYER, OPT_MODEL, OPT_CATEGORY, OPT_LAYERS,
+	OPT_COMBINE, OPT_SOURCES,
 };
 
 static const struct option longopts[] = {
@@ -89,6 +109,13 @@ static const struct option longopts[] = {
 	{ "attn", required_argument, NULL, OPT_ATTN },
 	{ "check", required_argument, NULL, OPT_CHECK },
 	{ "check-tol", required_argument, NULL, OPT_CHECKTOL },
+	{ "layer", no_argument, NULL, OPT_LAYER },
+	{ "model", required_argument, NULL, OPT_MODEL },
+	{ "category", required_argument, NULL, OPT_CATEGORY },
+	{ "layers", required_argument, NULL, OPT_LAYERS },
+	{ "combine", required_argument, NULL, OPT_COMBINE },
+	{ "sources", no_argument, NULL, OPT_SOURCES },
+	REFNET_LONGOPTS,
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -346,31 +373,340 @@ static int check_report(const attn_spec_t *s, const attn_result_t *r, check_t *c
 	return bad;
 }
 
-/* --label values: kept reachable from a static, since --help and error exits
- * leave main with the array in use (valgrind counted it definitely lost). */
+/* --label values and the paths built from --model: kept reachable from
+ * statics, since --help and error exits leave main with them in use
+ * (valgrind counted them definitely lost). */
 static char **labels_kept;
+static char **paths_kept;
+static size_t npaths_kept;
+
+static const char *keep_path(char *p)
+{
+	paths_kept = xreallocarray(paths_kept, npaths_kept + 1, sizeof *paths_kept);
+	paths_kept[npaths_kept++] = p;
+	return p;
+}
+
+/* One layer's input files: a --layer group, or a layer of --model. */
+typedef struct lfiles {
+	const char *resid, *wq, *wk, *bq, *bk, *lnw, *lnb, *attn;
+} lfiles_t;
+
+static int lfiles_empty(const lfiles_t *f)
+{
+	return !f->resid && !f->wq && !f->wk && !f->bq && !f->bk && !f->lnw && !f->lnb && !f->attn;
+}
+
+/* An input option of the current layer: twice in one layer is a mistake
+ * (the second layer's --layer forgotten), not "the last one wins". */
+static void set_once(const char **slot, const char *val, const char *opt)
+{
+	if (*slot)
+		die_usage("%s given twice for one layer (--layer starts the next layer's inputs)", opt);
+	*slot = val;
+}
+
+/* The value of KEY in DIR/meta.tsv (columns key, value), or NULL. */
+static char *meta_get(const char *dir, const char *key)
+{
+	char *path = xmallocarray(strlen(dir) + 16, 1);
+	sprintf(path, "%s/meta.tsv", dir);
+	tsv_t *t = tsv_open(path);
+	int ck = tsv_col(t, "key"), cv = tsv_col(t, "value");
+	char *v = NULL;
+	while (tsv_next(t))
+		if (!strcmp(tsv_str(t, ck), key)) {
+			free(v);
+			v = xstrdup(tsv_str(t, cv));
+		}
+	tsv_close(t);
+	free(path);
+	return v;
+}
+
+/* DIR/layerL.WHAT.npy, or DIR/resid/CAT/layerL.npy when cat is given. */
+static const char *layer_file(const char *dir, const char *cat, long long l, const char *what)
+{
+	size_t len = strlen(dir) + (cat ? strlen(cat) : strlen(what)) + 64;
+	char *p = xmallocarray(len, 1);
+	if (cat)
+		snprintf(p, len, "%s/resid/%s/layer%lld.npy", dir, cat, l);
+	else
+		snprintf(p, len, "%s/layer%lld.%s.npy", dir, l, what);
+	return keep_path(p);
+}
+
+/* --layers "0,2-3" over 0..nl-1: a mask. */
+static void parse_layers(const char *list, long long nl, uint8_t *want)
+{
+	const char *p = list;
+	memset(want, 0, (size_t)nl);
+	while (*p) {
+		char *end;
+		long long a = strtoll(p, &end, 10), b = a;
+		if (end == p)
+			die_usage("--layers: expected a list like 0,2-3, got '%s'", list);
+		p = end;
+		if (*p == '-') {
+			b = strtoll(++p, &end, 10);
+			if (end == p)
+				die_usage("--layers: expected a list like 0,2-3, got '%s'", list);
+			p = end;
+		}
+		if (a < 0 || b < a || b >= nl)
+			die_usage("--layers: %lld-%lld is outside the model's layers 0..%lld", a, b, nl - 1);
+		for (long long l = a; l <= b; l++)
+			want[l] = 1;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			die_usage("--layers: expected a list like 0,2-3, got '%s'", list);
+	}
+}
+
+/* --model DIR --category CAT: the layers' files (biases when present). */
+static int model_layers(const char *dir, const char *cat, const char *layers, long long *heads, lfiles_t **out)
+{
+	char *s = meta_get(dir, "n_layers");
+	int64_t nl;
+	if (!s || !parse_i64(s, &nl) || nl < 1 || nl > 100000)
+		die("%s/meta.tsv: no n_layers (a positive integer) in columns key, value", dir);
+	free(s);
+	if (!*heads) {
+		s = meta_get(dir, "n_heads");
+		int64_t h;
+		if (!s || !parse_i64(s, &h) || h < 1 || h > (1 << 16))
+			die("%s/meta.tsv: no n_heads, and no --heads", dir);
+		*heads = h;
+		free(s);
+	}
+	uint8_t *want = xmallocarray((size_t)nl, 1);
+	if (layers)
+		parse_layers(layers, nl, want);
+	else
+		memset(want, 1, (size_t)nl);
+	lfiles_t *f = xcalloc((size_t)nl, sizeof *f);
+	int m = 0;
+	for (int64_t l = 0; l < nl; l++) {
+		if (!want[l])
+			continue;
+		f[m].resid = layer_file(dir, cat, l, NULL);
+		f[m].wq = layer_file(dir, NULL, l, "wq");
+		f[m].wk = layer_file(dir, NULL, l, "wk");
+		const char *bq = layer_file(dir, NULL, l, "bq"), *bk = layer_file(dir, NULL, l, "bk");
+		f[m].bq = access(bq, F_OK) == 0 ? bq : NULL;
+		f[m].bk = access(bk, F_OK) == 0 ? bk : NULL;
+		m++;
+	}
+	free(want);
+	*out = f;
+	return m;
+}
+
+/* One layer's loaded inputs. */
+typedef struct linputs {
+	float *x, *wq, *wk, *bq, *bk;
+	attn_given_t *given;
+} linputs_t;
+
+/* Load one layer (LayerNorm applied); *d is fixed by the first layer's W_Q,
+ * *n by the first layer's rows. */
+static void load_layer(const lfiles_t *f, int l, int nl, long long *heads, int per_head, double ln_eps,
+		       int64_t *d, int64_t *n, const char **n_source, linputs_t *in)
+{
+	memset(in, 0, sizeof *in);
+	int64_t rows;
+	if (f->attn) {
+		/* The matrix fixes n and the heads. */
+		in->given = attn_given_open(f->attn);
+		rows = in->given->n;
+		if (in->given->has_heads && *heads && *heads != in->given->heads)
+			die("%s: %d heads, but --heads %lld", f->attn, in->given->heads, *heads);
+		if (!in->given->has_heads && *heads > 1)
+			die("%s: one n x n matrix (heads already averaged), but --heads %lld", f->attn, *heads);
+		if (per_head && !in->given->has_heads)
+			die("%s: --per-head needs heads x n x n; this is one n x n matrix", f->attn);
+		*heads = in->given->heads;
+	} else {
+		/* Weights first: they fix d; then X must have d columns. */
+		if (l == 0) {
+			akmat_t *probe = mat_load(f->wq);
+			*d = probe->ndim == 2 ? probe->cols : mat_count(probe);
+			mat_free(probe);
+			d_source = f->wq;
+		}
+		in->wq = load_f32(f->wq, *d, *d, "d x d", NULL);
+		in->wk = load_f32(f->wk, *d, *d, "d x d", NULL);
+		in->x = load_f32(f->resid, -1, *d, "genes x d", &rows);
+		in->bq = f->bq ? load_f32(f->bq, -2, *d, "a bias", NULL) : NULL;
+		in->bk = f->bk ? load_f32(f->bk, -2, *d, "a bias", NULL) : NULL;
+		float *lnw = f->lnw ? load_f32(f->lnw, -2, *d, "a LayerNorm weight", NULL) : NULL;
+		float *lnb = f->lnb ? load_f32(f->lnb, -2, *d, "a LayerNorm bias", NULL) : NULL;
+		if (rows == 0)
+			die("%s: no rows (genes)", f->resid);
+		if (*d % *heads != 0)
+			die("--heads %lld does not divide d = %lld", *heads, (long long)*d);
+		if (rows > INT32_MAX)
+			die("%s: %lld genes, at most %d supported", f->resid, (long long)rows, INT32_MAX);
+		if (lnw || lnb)
+			layer_norm_rows(in->x, rows, *d, lnw, lnb, ln_eps);
+		free(lnw);
+		free(lnb);
+	}
+	const char *src = f->attn ? f->attn : f->resid;
+	if (l == 0) {
+		*n = rows;
+		*n_source = src;
+	} else if (rows != *n) {
+		die("%s: %lld genes, but layer 0 (%s) has %lld: the layers of a consensus share their genes",
+		    src, (long long)rows, *n_source, (long long)*n);
+	}
+	(void)nl;
+}
+
+/* --ref: the reference's edges among the genes (both ends in --subset) as
+ * the pairs looked up; with --sources, *rows marks their from genes. */
+static int64_t ref_pairs(const refnet_opts_t *ro, const strtab_t *genes, const uint8_t *subset, int keep_self,
+			 int sources, int32_t **from, int32_t **to, uint8_t **rows)
+{
+	refnet_t *r = refnet_read(ro, NULL);
+	idmap_t *map = refnet_map(ro);
+	refnet_genes_t *g = refnet_genes(r, map, genes);
+	refnet_check_match(r, map, g->matched, g->n, "genes", strtab_str(genes, 0));
+	uint32_t *f, *t;
+	int64_t ne = refnet_among(r, g, keep_self, &f, &t, NULL), m = 0;
+	int32_t *pf = xmallocarray(ne ? (size_t)ne : 1, sizeof *pf), *pt = xmallocarray(ne ? (size_t)ne : 1, sizeof *pt);
+	for (int64_t e = 0; e < ne; e++)
+		if (!subset || (subset[f[e]] && subset[t[e]])) {
+			pf[m] = (int32_t)f[e];
+			pt[m++] = (int32_t)t[e];
+		}
+	*rows = NULL;
+	if (sources) {
+		*rows = xcalloc((size_t)strtab_size(genes), 1);
+		for (int64_t e = 0; e < m; e++)
+			(*rows)[pf[e]] = 1;
+	}
+	free(f);
+	free(t);
+	refnet_genes_free(g);
+	idmap_free(map);
+	refnet_free(r);
+	*from = pf;
+	*to = pt;
+	return m;
+}
+
+/* Exact AUROC (Mann-Whitney with mid-ranks) and average precision of one
+ * distribution of N entries whose positives have, each, `greater` entries
+ * strictly above and `ties` entries equal (itself included):
+ *   2U = sum_p (2 (N - greater_p - ties_p) + ties_p) - n_pos^2
+ * (the positives' comparisons among themselves, mid-ranked, add n_pos^2 / 2),
+ * AUROC = U / (n_pos n_neg); AP = sum over distinct positive values s of
+ * (positives at s / n_pos) x (positives >= s) / (entries >= s), as
+ * sklearn's average_precision_score. Integer sums: exact until the division. */
+typedef struct pos_rank {
+	int64_t greater, ties;
+} pos_rank_t;
+
+static int cmp_pos(const void *a, const void *b)
+{
+	const pos_rank_t *x = a, *y = b;
+	return (x->greater > y->greater) - (x->greater < y->greater);
+}
+
+static void auc_exact(pos_rank_t *p, int64_t npos, int64_t N, double *auroc, double *ap)
+{
+	if (npos == 0 || npos == N) {
+		*auroc = *ap = NAN;
+		return;
+	}
+	__int128 two_u = 0;
+	for (int64_t i = 0; i < npos; i++)
+		two_u += 2 * (__int128)(N - p[i].greater - p[i].ties) + p[i].ties;
+	two_u -= (__int128)npos * npos;
+	*auroc = (double)((long double)two_u / (2.0L * (long double)npos * (long double)(N - npos)));
+	/* Equal values have equal `greater`: sorting by it groups them. */
+	qsort(p, (size_t)npos, sizeof *p, cmp_pos);
+	long double sum = 0;
+	for (int64_t i = 0; i < npos;) {
+		int64_t e = i;
+		while (e < npos && p[e].greater == p[i].greater)
+			e++;
+		sum += (long double)(e - i) * (long double)e / (long double)(p[i].greater + p[i].ties);
+		i = e;
+	}
+	*ap = (double)(sum / (long double)npos);
+}
+
+static void linputs_free(linputs_t *in)
+{
+	free(in->x);
+	free(in->wq);
+	free(in->wk);
+	free(in->bq);
+	free(in->bk);
+	attn_given_close(in->given);
+}
 
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
-	const char *resid = NULL, *wq = NULL, *wk = NULL, *bq = NULL, *bk = NULL, *lnw = NULL,
-		   *lnb = NULL, *genes_path = NULL, *at = NULL, *out = NULL, *subset_path = NULL,
-		   *attn_path = NULL, *check_path = NULL;
+	const char *genes_path = NULL, *at = NULL, *out = NULL, *subset_path = NULL, *check_path = NULL,
+		   *model = NULL, *category = NULL, *layers_list = NULL;
 	double ln_eps = 1e-5, check_tol = 1e-4;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, verbose = 0, c;
+	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0;
+	/* --ref options before the first --ref are every reference's defaults;
+	 * after a --ref, they are that reference's own. */
+	refnet_opts_t dflt, *refs = xcalloc((size_t)argc + 1, sizeof *refs);
+	int nref = 0;
+	refnet_opts_init(&dflt);
 	char **label = labels_kept = xmallocarray((size_t)argc, sizeof *label);
+	/* At most one group per argument, plus the first. */
+	lfiles_t *grp = xcalloc((size_t)argc + 1, sizeof *grp), *cur = grp;
 	if (threads < 1)
 		threads = 1;
 	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
+		if (c == REFNET_OPT_REF) {
+			refs[nref] = dflt;
+			refs[nref++].path = optarg;
+			continue;
+		}
+		if (refnet_opt(nref ? &refs[nref - 1] : &dflt, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_RESID: resid = optarg; break;
-		case OPT_WQ: wq = optarg; break;
-		case OPT_WK: wk = optarg; break;
-		case OPT_BQ: bq = optarg; break;
-		case OPT_BK: bk = optarg; break;
-		case OPT_LNW: lnw = optarg; break;
-		case OPT_LNB: lnb = optarg; break;
+		case OPT_SOURCES: sources = 1; break;
+		case OPT_RESID: set_once(&cur->resid, optarg, "--resid"); break;
+		case OPT_WQ: set_once(&cur->wq, optarg, "--wq"); break;
+		case OPT_WK: set_once(&cur->wk, optarg, "--wk"); break;
+		case OPT_BQ: set_once(&cur->bq, optarg, "--bq"); break;
+		case OPT_BK: set_once(&cur->bk, optarg, "--bk"); break;
+		case OPT_LNW: set_once(&cur->lnw, optarg, "--ln-weight"); break;
+		case OPT_LNB: set_once(&cur->lnb, optarg, "--ln-bias"); break;
+		case OPT_ATTN: set_once(&cur->attn, optarg, "--attn"); break;
+		case OPT_LAYER:
+			/* A --layer before any input opens the first layer. */
+			grouped = 1;
+			if (!lfiles_empty(cur))
+				cur = &grp[ngroup++];
+			break;
+		case OPT_MODEL: model = optarg; break;
+		case OPT_CATEGORY: category = optarg; break;
+		case OPT_LAYERS: layers_list = optarg; break;
+		case OPT_COMBINE:
+			if (!strcmp(optarg, "sum"))
+				combine = ATTN_COMBINE_SUM;
+			else if (!strcmp(optarg, "mean"))
+				combine = ATTN_COMBINE_MEAN;
+			else if (!strcmp(optarg, "max"))
+				combine = ATTN_COMBINE_MAX;
+			else if (!strcmp(optarg, "absmax"))
+				combine = ATTN_COMBINE_ABSMAX;
+			else
+				die_usage("--combine: '%s' is not one of sum, mean, max, absmax", optarg);
+			break;
 		case OPT_LNEPS:
 			ln_eps = opt_double(optarg, "--ln-eps");
 			if (ln_eps < 0)
@@ -385,7 +721,6 @@ int main(int argc, char **argv)
 		case OPT_GENES: genes_path = optarg; break;
 		case OPT_AT: at = optarg; break;
 		case OPT_SUBSET: subset_path = optarg; break;
-		case OPT_ATTN: attn_path = optarg; break;
 		case OPT_CHECK: check_path = optarg; break;
 		case OPT_CHECKTOL:
 			check_tol = opt_double(optarg, "--check-tol");
@@ -400,59 +735,67 @@ int main(int argc, char **argv)
 		case OPT_THREADS: threads = opt_int(optarg, "--threads", 1, 1024); break;
 		case 'o': out = optarg; break;
 		case 'v': verbose = 1; break;
-		case 'h': fputs(usage, stdout); return 0;
+		case 'h': fputs(usage, stdout); free(grp); free(refs); return 0;
 		default: die_usage("bad option");
 		}
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (attn_path) {
-		if (resid || wq || wk || bq || bk || lnw || lnb || raw || check_path)
-			die_usage("--attn ranks a given matrix: --resid, --wq, --wk, --bq, --bk, --ln-*, --raw "
-				  "and --check do not apply");
-	} else {
-		if (!resid || !wq || !wk)
-			die_usage("--resid, --wq and --wk are required (or --attn)");
-		if (!heads)
-			die_usage("--heads is required");
+	if (ngroup > 1 && lfiles_empty(&grp[ngroup - 1]))
+		ngroup--;   /* a trailing --layer */
+	if (model) {
+		if (!category)
+			die_usage("--model needs --category (the residual streams' resid/CAT)");
+		if (grouped || !lfiles_empty(&grp[0]))
+			die_usage("--model gives every layer's inputs: --layer, --resid, --wq, --wk, --bq, --bk, "
+				  "--ln-* and --attn do not apply");
+		free(grp);
+		ngroup = model_layers(model, category, layers_list, &heads, &grp);
+		if (ngroup == 0)
+			die_usage("--layers: no layer selected");
+	} else if (category || layers_list) {
+		die_usage("--category and --layers go with --model");
 	}
+	int given_mode = grp[0].attn != NULL;
+	for (int l = 0; l < ngroup; l++) {
+		const lfiles_t *f = &grp[l];
+		char where[48] = "";
+		if (ngroup > 1)
+			snprintf(where, sizeof where, "layer %d: ", l);
+		if (!f->attn != !given_mode)
+			die_usage("%severy layer is given either by --attn or by --resid, --wq, --wk", where);
+		if (f->attn) {
+			if (f->resid || f->wq || f->wk || f->bq || f->bk || f->lnw || f->lnb || raw || check_path)
+				die_usage("%s--attn ranks a given matrix: --resid, --wq, --wk, --bq, --bk, --ln-*, --raw "
+					  "and --check do not apply", where);
+		} else {
+			if (!f->resid || !f->wq || !f->wk)
+				die_usage("%s--resid, --wq and --wk are required (or --attn)", where);
+			if (!heads)
+				die_usage("--heads is required");
+		}
+	}
+	refnet_opts_t ro = nref ? refs[0] : dflt;   /* ro.path: AUROC mode */
+	if (nref > 1 && sources)
+		die_usage("--sources with several --ref: each reference has its own source rows; one run per reference");
+	if (ro.path && (at || check_path))
+		die_usage("--ref gives one AUROC row per distribution: not with --at or --check");
+	if (ro.path && !genes_path)
+		die_usage("--ref needs --genes (the ids matched with the reference)");
+	if (sources && !ro.path)
+		die_usage("--sources goes with --ref");
+	if (ngroup > 1 && per_head)
+		die_usage("--per-head with several layers: heads are not matched across layers");
+	if (ngroup > 1 && check_path)
+		die_usage("--check compares one layer: give one layer");
 	progress_init(verbose);
 
-	int64_t d = 0, n;
-	float *fwq = NULL, *fwk = NULL, *x = NULL, *fbq = NULL, *fbk = NULL, *flnw = NULL, *flnb = NULL;
-	attn_given_t *given = NULL;
-	if (attn_path) {
-		/* The matrix fixes n and the heads. */
-		given = attn_given_open(attn_path);
-		n = given->n;
-		if (given->has_heads && heads && heads != given->heads)
-			die("%s: %d heads, but --heads %lld", attn_path, given->heads, heads);
-		if (!given->has_heads && heads > 1)
-			die("%s: one n x n matrix (heads already averaged), but --heads %lld", attn_path, heads);
-		if (per_head && !given->has_heads)
-			die("%s: --per-head needs heads x n x n; this is one n x n matrix", attn_path);
-		heads = given->heads;
-		resid = attn_path;
-	} else {
-		/* Weights first: they fix d; then X must have d columns. */
-		akmat_t *probe = mat_load(wq);
-		d = probe->ndim == 2 ? probe->cols : mat_count(probe);
-		mat_free(probe);
-		d_source = wq;
-		fwq = load_f32(wq, d, d, "d x d", NULL);
-		fwk = load_f32(wk, d, d, "d x d", NULL);
-		x = load_f32(resid, -1, d, "genes x d", &n);
-		fbq = bq ? load_f32(bq, -2, d, "a bias", NULL) : NULL;
-		fbk = bk ? load_f32(bk, -2, d, "a bias", NULL) : NULL;
-		flnw = lnw ? load_f32(lnw, -2, d, "a LayerNorm weight", NULL) : NULL;
-		flnb = lnb ? load_f32(lnb, -2, d, "a LayerNorm bias", NULL) : NULL;
-		if (n == 0)
-			die("%s: no rows (genes)", resid);
-		if (d % heads != 0)
-			die("--heads %lld does not divide d = %lld", heads, (long long)d);
-		if (n > INT32_MAX)
-			die("%s: %lld genes, at most %d supported", resid, (long long)n, INT32_MAX);
-	}
+	int64_t d = 0, n = 0;
+	const char *n_source = NULL;
+	linputs_t *in = xcalloc((size_t)ngroup, sizeof *in);
+	for (int l = 0; l < ngroup; l++)
+		load_layer(&grp[l], l, ngroup, &heads, per_head, ln_eps, &d, &n, &n_source, &in[l]);
+	const char *resid = n_source;
 	strtab_t *genes = NULL;
 	if (genes_path) {
 		genes = strtab_read_lines(genes_path);
@@ -463,6 +806,22 @@ int main(int argc, char **argv)
 	uint8_t *subset = subset_path ? read_subset(subset_path, genes, n) : NULL;
 	int32_t *at_from = NULL, *at_to = NULL;
 	int64_t nat = 0;
+	uint8_t *rows = NULL;
+	int64_t *ref_off = xcalloc((size_t)nref + 1, sizeof *ref_off);
+	for (int k = 0; k < nref; k++) {
+		/* Every reference's edges looked up in one pass. */
+		int32_t *f, *g;
+		int64_t m = ref_pairs(&refs[k], genes, subset, keep_self, sources, &f, &g, &rows);
+		at_from = xreallocarray(at_from, (size_t)(nat + m + 1), sizeof *at_from);
+		at_to = xreallocarray(at_to, (size_t)(nat + m + 1), sizeof *at_to);
+		memcpy(at_from + nat, f, (size_t)m * sizeof *f);
+		memcpy(at_to + nat, g, (size_t)m * sizeof *g);
+		free(f);
+		free(g);
+		nat += m;
+		ref_off[k + 1] = nat;
+		top = 1;   /* nothing printed from the selection */
+	}
 	if (at) {
 		nat = read_pairs(at, genes, n, &at_from, &at_to);
 		for (int64_t p = 0; subset && p < nat; p++)
@@ -472,15 +831,19 @@ int main(int argc, char **argv)
 		if (n < 2 && !keep_self)
 			die("%s: no pairs to rank: one gene and no --keep-self", resid);
 	}
-	if (lnw || lnb)
-		layer_norm_rows(x, n, d, flnw, flnb, ln_eps);
 
 	wr_t *w = wr_open(out, 0);
+	attn_layer_t *lay = xcalloc((size_t)ngroup, sizeof *lay);
+	for (int l = 0; l < ngroup; l++)
+		lay[l] = (attn_layer_t){ in[l].x, in[l].wq, in[l].wk, in[l].bq, in[l].bk,
+					 in[l].given ? given_fill : NULL, in[l].given };
 	attn_spec_t s = {
-		.n = n, .d = d, .heads = (int)heads, .x = x, .wq = fwq, .wk = fwk, .bq = fbq, .bk = fbk,
-		.raw = raw, .absval = absval, .keep_self = keep_self, .per_head = per_head, .k = top,
+		.n = n, .d = d, .heads = (int)heads, .x = in[0].x, .wq = in[0].wq, .wk = in[0].wk, .bq = in[0].bq,
+		.bk = in[0].bk, .raw = raw, .absval = absval, .keep_self = keep_self, .per_head = per_head, .k = top,
 		.subset = subset, .nat = nat, .at_from = at_from, .at_to = at_to, .threads = (int)threads,
-		.given = given ? given_fill : NULL, .given_ctx = given,
+		.given = lay[0].given, .given_ctx = lay[0].given_ctx,
+		.nlayers = ngroup > 1 ? ngroup : 0, .layers = ngroup > 1 ? lay : NULL, .combine = combine,
+		.row_mask = rows, .exact_at = ro.path != NULL,
 	};
 	check_t chk = { 0 };
 	if (check_path) {
@@ -514,7 +877,11 @@ int main(int argc, char **argv)
 		free(chk.argj);
 	}
 
-	wr_puts(w, "from\tto\tvalue\trank\tquantile");
+	if (ro.path) {
+		wr_puts(w, "ref\tscope\tn_pos\tn_neg\tauroc\tauprc");
+	} else {
+		wr_puts(w, "from\tto\tvalue\trank\tquantile");
+	}
 	if (per_head)
 		wr_puts(w, "\thead");
 	for (int l = 0; l < nlabel; l++) {
@@ -522,7 +889,39 @@ int main(int argc, char **argv)
 		wr_write(w, label[l], (size_t)(strchr(label[l], '=') - label[l]));
 	}
 	wr_putc(w, '\n');
-	if (at) {
+	if (ro.path) {
+		pos_rank_t *pr = xmallocarray(nat ? (size_t)nat : 1, sizeof *pr);
+		for (int k = 0; k < nref; k++) {
+			for (int t = 0; t < r.ndist; t++) {
+				int64_t np = ref_off[k + 1] - ref_off[k];
+				for (int64_t p = 0; p < np; p++) {
+					size_t at_ = (size_t)(ref_off[k] + p) * (size_t)r.ndist + (size_t)t;
+					pr[p] = (pos_rank_t){ r.at_rank[at_] - 1, r.at_ties[at_] };
+				}
+				double auroc, ap;
+				auc_exact(pr, np, r.ntotal, &auroc, &ap);
+				wr_puts(w, refs[k].path);
+				wr_puts(w, sources ? "\tsources\t" : "\tall\t");
+				wr_i64(w, np);
+				wr_putc(w, '\t');
+				wr_i64(w, r.ntotal - np);
+				wr_putc(w, '\t');
+				wr_f64_na(w, auroc);
+				wr_putc(w, '\t');
+				wr_f64_na(w, ap);
+				if (per_head) {
+					wr_putc(w, '\t');
+					wr_i64(w, t);
+				}
+				for (int l = 0; l < nlabel; l++) {
+					wr_putc(w, '\t');
+					wr_puts(w, strchr(label[l], '=') + 1);
+				}
+				wr_putc(w, '\n');
+			}
+		}
+		free(pr);
+	} else if (at) {
 		for (int64_t p = 0; p < nat; p++)
 			for (int t = 0; t < r.ndist; t++)
 				put_row(w, genes, at_from[p], at_to[p], r.at_value[p * r.ndist + t],
@@ -538,16 +937,19 @@ int main(int argc, char **argv)
 	if (genes)
 		strtab_free(genes);
 	free(at_from);
+	free(rows);
+	free(ref_off);
+	free(refs);
 	free(subset);
 	free(at_to);
-	free(x);
-	free(fwq);
-	free(fwk);
-	free(fbq);
-	free(fbk);
-	free(flnw);
-	free(flnb);
+	for (int l = 0; l < ngroup; l++)
+		linputs_free(&in[l]);
+	free(in);
+	free(lay);
+	free(grp);
+	for (size_t u = 0; u < npaths_kept; u++)
+		free(paths_kept[u]);
+	free(paths_kept);
 	free(labels_kept);
-	attn_given_close(given);
 	return 0;
 }

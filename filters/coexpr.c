@@ -681,6 +681,15 @@ int main(int argc, char **argv)
 
 	expr_t *e = expr_load(&o);
 	R.e = e;
+	/* With one or two cells every correlation is NaN or +-1 by
+	 * construction: a table of those looks like a result and is not. */
+	if (e->ncells < 3) {
+		char msg[512];
+		snprintf(msg, sizeof msg, "%s: %lld cell%s selected; a correlation needs at least 3 cells",
+			 e->src, (long long)e->ncells, e->ncells == 1 ? "" : "s");
+		expr_free(e);
+		die("%s", msg);
+	}
 	/* Column genes (the subset) and row genes (sources, or the same). */
 	int64_t nc, nr, *cg, *rg;
 	if (subset) {

@@ -92,6 +92,16 @@ int main(int argc, char **argv)
 		die_usage("--force needs --hvg N");
 
 	expr_t *e = expr_load(&o);
+	/* The sample variance of one cell is 0/0: a var column of nan would
+	 * pass as numbers downstream (and rank no HVG). */
+	if (e->ncells < 2) {
+		char msg[512];
+		snprintf(msg, sizeof msg, "%s: %lld cell%s selected; variance (and the HVG ranking) needs at least 2 cells",
+			 e->src, (long long)e->ncells, e->ncells == 1 ? "" : "s");
+		expr_free(e);
+		free(o.where);
+		die("%s", msg);
+	}
 	int64_t *rank = NULL, *forced = NULL, nforced = 0;
 	uint8_t *sel = NULL;
 	if (hvg >= 0) {

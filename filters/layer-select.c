@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvbench.h"
 #include "err.h"
-#include "folds.h"
 #include "metrics.h"
 #include "opt.h"
 #include "out.h"
@@ -20,7 +20,6 @@
 #include "stats.h"
 #include "strtab.h"
 #include "tsv.h"
-#include "tsvlabel.h"
 #include "xalloc.h"
 
 static const char usage[] =
@@ -157,41 +156,14 @@ static void run(const conf_t *c, const char *path)
 	int nl = tsv_cols(t, c->layers, &cx);
 	if (nl < 2)
 		die_usage("--layers: at least two layer columns");
-	strtab_t *groups = strtab_new();
-	int64_t n = 0, cap = 0, total = 0, skipped = 0;
-	double *x = NULL;
-	unsigned char *y = NULL;
-	int64_t *gid = NULL;
-	while (tsv_next(t)) {
-		total++;
-		int lab = tsv_label(t, cl);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			x = xreallocarray(x, xmul((size_t)cap, (size_t)nl), sizeof *x);
-			y = xreallocarray(y, (size_t)cap, 1);
-			gid = xreallocarray(gid, (size_t)cap, sizeof *gid);
-		}
-		int na = 0;
-		for (int l = 0; l < nl; l++) {
-			double v;
-			if (!tsv_num_na(t, cx[l], &v))
-				na = 1;
-			else if (!isfinite(v))
-				tsv_die(t, cx[l], "\"%s\" is not a finite number", tsv_str(t, cx[l]));
-			x[n * nl + l] = v;
-		}
-		if (na) {
-			skipped++;
-			continue;
-		}
-		const char *g = tsv_str(t, cg);
-		gid[n] = strtab_put(groups, g, strlen(g), NULL);
-		y[n++] = (unsigned char)lab;
-	}
-	if (total == 0)
-		die("%s: header only, no data rows", tsv_name(t));
-	if (skipped)
-		warn("%s: %lld rows with a missing layer score skipped", tsv_name(t), (long long)skipped);
+	/* the rows as logit-cv reads them: a layer per value column */
+	cvrows_t R;
+	cvrows_read(t, cl, cg, -1, cx, nl, "layer score", &R);
+	int64_t n = R.n;
+	const double *x = R.X;
+	const unsigned char *y = R.y;
+	const int64_t *gid = R.gid;
+	const strtab_t *groups = R.groups;
 	int64_t ng = strtab_size(groups);
 
 	/* per layer and perturbation: AUROC within the perturbation */
@@ -220,24 +192,9 @@ static void run(const conf_t *c, const char *path)
 		warn("%lld of %lld perturbations lack a class and are left out of every mean",
 		     (long long)(ng - usable), (long long)ng);
 
-	int64_t *gsize = xcalloc((size_t)ng, sizeof *gsize);
-	int *gfold = xmallocarray((size_t)ng, sizeof *gfold);
-	for (int64_t i = 0; i < n; i++)
-		gsize[gid[i]]++;
-	if (folds_grouped(groups, gsize, ng, c->folds, gfold) != 0)
-		die("%s: column '%s' has %lld groups, fewer than %d folds", tsv_name(t), c->group, (long long)ng,
-		    c->folds);
-	if (c->foldsout) {
-		wr_t *fw = wr_open(c->foldsout, 0);
-		wr_puts(fw, "group\tfold\n");
-		for (int64_t g = 0; g < ng; g++) {
-			wr_puts(fw, strtab_str(groups, g));
-			wr_putc(fw, '\t');
-			wr_i64(fw, gfold[g]);
-			wr_putc(fw, '\n');
-		}
-		wr_close(fw);
-	}
+	int *gfold = cvrows_group_folds(&R, 0, c->folds, tsv_name(t), c->group);
+	if (c->foldsout)
+		cvrows_write_folds(c->foldsout, groups, gfold);
 
 	wr_t *w = wr_open(c->out, 0);
 	wr_puts(w, "kind\tfold\tlayer\ttrain_auroc\tauroc\tci_lo\tci_hi\tp\tp_bonferroni\tn_perturbations\n");
@@ -295,7 +252,6 @@ static void run(const conf_t *c, const char *path)
 	free(lr);
 	free(held);
 	free(tmp);
-	free(gsize);
 	free(gfold);
 	free(A);
 	free(col);
@@ -303,11 +259,8 @@ static void run(const conf_t *c, const char *path)
 	free(ys);
 	free(gs);
 	free(ord);
-	free(x);
-	free(y);
-	free(gid);
+	cvrows_free(&R);
 	free(cx);
-	strtab_free(groups);
 	tsv_close(t);
 }
 

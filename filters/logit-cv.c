@@ -3,24 +3,14 @@
  * AUROC/AUPRC of the out-of-fold predictions, the AUROC gain over the first
  * set, and a bootstrap over groups. */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cvbench.h"
 #include "err.h"
-#include "folds.h"
 #include "gbdt.h"
-#include "logit.h"
 #include "opt.h"
-#include "out.h"
-#include "rank.h"
-#include "rng.h"
-#include "stats.h"
-#include "strtab.h"
-#include "tsv.h"
-#include "tsvlabel.h"
 #include "xalloc.h"
 
 static const char usage[] =
@@ -91,9 +81,6 @@ static const struct option longopts[] = {
 typedef struct fset {
 	char *name;
 	char *cols;
-	int p;
-	int *col;     /* TSV column of each feature */
-	int *feat;    /* index into the distinct feature columns */
 } fset_t;
 
 typedef struct conf {
@@ -103,259 +90,11 @@ typedef struct conf {
 	double C, level;
 	int64_t boot;
 	uint64_t seed;
-	cvbench_t bench; /* the model, split and metric options; used = 1: hand over */
-	int bench_used;
+	cvbench_t bench; /* the model, split and metric options */
 } conf_t;
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static void run(conf_t *c, const char *path)
-{
-	tsv_t *t = tsv_open(path);
-	int cl = tsv_col(t, c->label), cg = tsv_col(t, c->group);
-	/* distinct feature columns over all sets */
-	int nf = 0, fcol[1024];
-	for (int s = 0; s < c->nset; s++) {
-		fset_t *S = &c->set[s];
-		S->p = tsv_cols(t, S->cols, &S->col);
-		S->feat = xmallocarray((size_t)S->p, sizeof *S->feat);
-		for (int j = 0; j < S->p; j++) {
-			int k = 0;
-			while (k < nf && fcol[k] != S->col[j])
-				k++;
-			if (k == nf) {
-				if (nf == 1024)
-					die_usage("more than 1024 distinct feature columns");
-				fcol[nf++] = S->col[j];
-			}
-			S->feat[j] = k;
-		}
-	}
-	strtab_t *groups = strtab_new();
-	int64_t n = 0, cap = 0, skipped = 0, total = 0;
-	double *X = NULL;
-	unsigned char *y = NULL;
-	int64_t *gid = NULL;
-	while (tsv_next(t)) {
-		total++;
-		int lab = tsv_label(t, cl);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			X = xreallocarray(X, xmul((size_t)cap, (size_t)nf), sizeof *X);
-			y = xreallocarray(y, (size_t)cap, 1);
-			gid = xreallocarray(gid, (size_t)cap, sizeof *gid);
-		}
-		int na = 0;
-		for (int k = 0; k < nf; k++) {
-			double v;
-			if (!tsv_num_na(t, fcol[k], &v))
-				na = 1;
-			else if (!isfinite(v))
-				tsv_die(t, fcol[k], "\"%s\" is not a finite number", tsv_str(t, fcol[k]));
-			X[n * nf + k] = v;
-		}
-		if (na) {
-			skipped++;
-			continue;
-		}
-		const char *g = tsv_str(t, cg);
-		gid[n] = strtab_put(groups, g, strlen(g), NULL);
-		y[n++] = (unsigned char)lab;
-	}
-	if (total == 0)
-		die("%s: header only, no data rows", tsv_name(t));
-	if (skipped)
-		warn("%s: %lld rows with a missing feature skipped", tsv_name(t), (long long)skipped);
-	int64_t npos = 0;
-	for (int64_t i = 0; i < n; i++)
-		npos += y[i];
-	if (npos == 0 || npos == n)
-		die("%s: the label has a single class over the %lld complete rows", tsv_name(t), (long long)n);
-
-	int64_t ng = strtab_size(groups);
-	int64_t *gsize = xcalloc((size_t)(ng ? ng : 1), sizeof *gsize);
-	int *gfold = xmallocarray((size_t)(ng ? ng : 1), sizeof *gfold);
-	for (int64_t i = 0; i < n; i++)
-		gsize[gid[i]]++;
-	if (folds_grouped(groups, gsize, ng, c->folds, gfold) != 0)
-		die("%s: column '%s' has %lld groups, fewer than %d folds", tsv_name(t), c->group,
-		    (long long)ng, c->folds);
-	if (c->foldsout) {
-		wr_t *fw = wr_open(c->foldsout, 0);
-		wr_puts(fw, "group\tfold\n");
-		for (int64_t g = 0; g < ng; g++) {
-			wr_puts(fw, strtab_str(groups, g));
-			wr_putc(fw, '\t');
-			wr_i64(fw, gfold[g]);
-			wr_putc(fw, '\n');
-		}
-		wr_close(fw);
-	}
-
-	/* Out-of-fold decision values, per set. */
-	double *pred = xmallocarray(xmul((size_t)c->nset, (size_t)(n ? n : 1)), sizeof *pred);
-	int64_t *train = xmallocarray((size_t)n, sizeof *train), *test = xmallocarray((size_t)n, sizeof *test);
-	double *xs = NULL;
-	for (int s = 0; s < c->nset; s++) {
-		fset_t *S = &c->set[s];
-		xs = xreallocarray(xs, xmul((size_t)n, (size_t)S->p), sizeof *xs);
-		for (int64_t i = 0; i < n; i++)
-			for (int j = 0; j < S->p; j++)
-				xs[i * S->p + j] = X[i * nf + S->feat[j]];
-		for (int f = 0; f < c->folds; f++) {
-			int64_t m = 0, nt = 0, mpos = 0;
-			for (int64_t i = 0; i < n; i++) {
-				if (gfold[gid[i]] == f)
-					test[nt++] = i;
-				else
-					mpos += y[train[m++] = i];
-			}
-			/* as scikit-learn refuses it: a one-class fit has no boundary */
-			if (mpos == 0 || mpos == m)
-				die("%s: fold %d: the %lld training rows (the other folds) have a single class",
-				    tsv_name(t), f, (long long)m);
-			logit_t L;
-			logit_fit(xs, y, S->p, train, m, c->C, c->balanced, &L);
-			if (!L.converged)
-				warn("set %s, fold %d: Newton did not converge in %d iterations", S->name, f, L.iters);
-			double *pf = pred + (size_t)s * n;
-			for (int64_t k = 0; k < nt; k++)
-				pf[test[k]] = logit_decision(&L, xs + test[k] * S->p);
-			if (c->verbose) {
-				double *sc = xmallocarray((size_t)(nt ? nt : 1), sizeof *sc);
-				unsigned char *yl = xmalloc((size_t)(nt ? nt : 1));
-				for (int64_t k = 0; k < nt; k++) {
-					sc[k] = pf[test[k]];
-					yl[k] = y[test[k]];
-				}
-				double a = auroc(sc, yl, nt);
-				fprintf(stderr, "logit-cv: set %s fold %d: %lld train, %lld test, auroc %.6f, %d Newton steps\n",
-					S->name, f, (long long)m, (long long)nt, a, L.iters);
-				free(sc);
-				free(yl);
-			}
-			logit_free(&L);
-		}
-	}
-	free(xs);
-	free(train);
-	free(test);
-
-	/* Each set's predictions sorted once; AUROC/AP on the sorted view. */
-	double **ss = xmallocarray((size_t)c->nset, sizeof *ss);
-	unsigned char **ys = xmallocarray((size_t)c->nset, sizeof *ys);
-	int64_t **gs = xmallocarray((size_t)c->nset, sizeof *gs);
-	int64_t *ord = xmallocarray((size_t)n, sizeof *ord);
-	double *au = xmallocarray((size_t)c->nset, sizeof *au), *ap = xmallocarray((size_t)c->nset, sizeof *ap);
-	for (int s = 0; s < c->nset; s++) {
-		const double *pf = pred + (size_t)s * n;
-		rank_argsort(pf, n, ord);
-		ss[s] = xmallocarray((size_t)n, sizeof **ss);
-		ys[s] = xmalloc((size_t)n);
-		gs[s] = xmallocarray((size_t)n, sizeof **gs);
-		for (int64_t i = 0; i < n; i++) {
-			ss[s][i] = pf[ord[i]];
-			ys[s][i] = y[ord[i]];
-			gs[s][i] = gid[ord[i]];
-		}
-		au[s] = auroc_sorted(ss[s], ys[s], NULL, n);
-		ap[s] = avgprec_sorted(ss[s], ys[s], NULL, n);
-	}
-	double *lo = xmallocarray((size_t)c->nset, sizeof *lo), *hi = xmallocarray((size_t)c->nset, sizeof *hi);
-	/* bootstrap p of "the set adds nothing": the share of resamples whose
-	 * delta is not above 0, counted with the observed data as one draw */
-	double *bp = xmallocarray((size_t)c->nset, sizeof *bp);
-	for (int s = 0; s < c->nset; s++)
-		lo[s] = hi[s] = bp[s] = NAN;
-	if (c->boot) {
-		rng_t rng;
-		rng_seed(&rng, c->seed);
-		double *mult = xmallocarray((size_t)ng, sizeof *mult), *w = xmallocarray((size_t)n, sizeof *w);
-		double *val = xmallocarray(xmul((size_t)c->nset, (size_t)c->boot), sizeof *val);
-		double *cur = xmallocarray((size_t)c->nset, sizeof *cur);
-		int64_t nv = 0, discarded = 0;
-		for (int64_t b = 0; b < c->boot; b++) {
-			rng_boot_counts(&rng, mult, ng);
-			int bad = 0;
-			for (int s = 0; s < c->nset && !bad; s++) {
-				for (int64_t i = 0; i < n; i++)
-					w[i] = mult[gs[s][i]];
-				cur[s] = auroc_sorted(ss[s], ys[s], w, n);
-				bad = isnan(cur[s]);
-			}
-			if (bad) {
-				discarded++;
-				continue;
-			}
-			for (int s = 0; s < c->nset; s++)
-				val[(size_t)s * c->boot + nv] = s ? cur[s] - cur[0] : cur[0];
-			nv++;
-		}
-		if (discarded)
-			warn("%lld bootstrap resamples lacked a class and were discarded", (long long)discarded);
-		double tail = (1 - c->level) / 2;
-		for (int s = 0; s < c->nset; s++) {
-			double *v = val + (size_t)s * c->boot;
-			qsort(v, (size_t)nv, sizeof *v, cmp_double);
-			lo[s] = quantile_sorted(v, nv, tail);
-			hi[s] = quantile_sorted(v, nv, 1 - tail);
-			int64_t le = 0;
-			for (int64_t i = 0; i < nv; i++)
-				le += v[i] <= 0;
-			if (s)
-				bp[s] = (1.0 + (double)le) / (1.0 + (double)nv);
-		}
-		free(mult);
-		free(w);
-		free(val);
-		free(cur);
-	}
-
-	wr_t *w = wr_open(c->out, 0);
-	wr_puts(w, c->bootp ? "set\tauroc\tauprc\tdelta_auroc\tci_lo\tci_hi\tboot_p\n"
-			    : "set\tauroc\tauprc\tdelta_auroc\tci_lo\tci_hi\n");
-	for (int s = 0; s < c->nset; s++) {
-		wr_puts(w, c->set[s].name);
-		double v[6] = { au[s], ap[s], au[s] - au[0], lo[s], hi[s], bp[s] };
-		for (int k = 0; k < 5 + c->bootp; k++) {
-			wr_putc(w, '\t');
-			wr_f64_na(w, v[k]);
-		}
-		wr_putc(w, '\n');
-	}
-	wr_close(w);
-	for (int s = 0; s < c->nset; s++) {
-		free(ss[s]);
-		free(ys[s]);
-		free(gs[s]);
-		free(c->set[s].col);
-		free(c->set[s].feat);
-	}
-	free(ss);
-	free(ys);
-	free(gs);
-	free(ord);
-	free(au);
-	free(ap);
-	free(lo);
-	free(hi);
-	free(bp);
-	free(pred);
-	free(gsize);
-	free(gfold);
-	free(X);
-	free(y);
-	free(gid);
-	strtab_free(groups);
-	tsv_close(t);
-}
-
-/* The model, split and metric options live in common/cvbench.c: hand the
- * rest of the configuration over. */
+/* The engine (row reading, folds, models, metrics, bootstrap) is
+ * common/cvbench.c; the default output is its wide table. */
 static void run_bench(conf_t *c, const char *path)
 {
 	cvbench_t *b = &c->bench;
@@ -390,16 +129,14 @@ int main(int argc, char **argv)
 	model_opt_init(&c.bench.model, "logit");
 	int ch;
 	while ((ch = getopt_long(argc, argv, "vo:h", longopts, NULL)) != -1) {
-		if (model_opt_parse(&c.bench.model, ch, optarg)) {
-			c.bench_used = 1;
+		if (model_opt_parse(&c.bench.model, ch, optarg))
 			continue;
-		}
 		switch (ch) {
-		case OPT_SPLIT: c.bench.split = cvbench_split(optarg); c.bench_used = 1; break;
-		case OPT_GROUP2: c.bench.group2 = optarg; c.bench_used = 1; break;
-		case OPT_RECALLK: c.bench.recall_k = opt_int(optarg, "--recall-k", 1, INT64_MAX); c.bench_used = 1; break;
-		case OPT_LONG: c.bench.longout = 1; c.bench_used = 1; break;
-		case OPT_PREDOUT: c.bench.predout = optarg; c.bench_used = 1; break;
+		case OPT_SPLIT: c.bench.split = cvbench_split(optarg); break;
+		case OPT_GROUP2: c.bench.group2 = optarg; break;
+		case OPT_RECALLK: c.bench.recall_k = opt_int(optarg, "--recall-k", 1, INT64_MAX); break;
+		case OPT_LONG: c.bench.longout = 1; break;
+		case OPT_PREDOUT: c.bench.predout = optarg; break;
 		case OPT_LABEL: c.label = optarg; break;
 		case OPT_GROUP: c.group = optarg; break;
 		case OPT_SET: {
@@ -442,10 +179,7 @@ int main(int argc, char **argv)
 		die_usage("--label, --group and at least one --set are required");
 	if (argc - optind > 1)
 		die_usage("at most one input FILE");
-	if (c.bench_used)
-		run_bench(&c, optind < argc ? argv[optind] : "-");
-	else
-		run(&c, optind < argc ? argv[optind] : "-");
+	run_bench(&c, optind < argc ? argv[optind] : "-");
 	for (int s = 0; s < c.nset; s++)
 		free(c.set[s].name);
 	return 0;

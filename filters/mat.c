@@ -17,6 +17,7 @@
 static const char usage[] =
 	"usage: mat info [--row-sums | --col-sums] [-o OUT] FILE\n"
 	"       mat convert [--to FMT] [--dtype T] [--row-names FILE] [--col-names FILE] [-z] IN OUT\n"
+	"       mat obs [-o OUT] FILE\n"
 	"\n"
 	"Inputs: .npy, FILE.npz:MEMBER, .akm[.gz], .mtx[.gz], .tsv[.gz],\n"
 	"FILE.safetensors:TENSOR (info FILE.safetensors lists the tensors); SPEC[a:b]\n"
@@ -32,7 +33,7 @@ static const char usage[] =
 	"  --row-names FILE         attach row names (one per line) [--rows-names too]\n"
 	"  --col-names FILE         attach column names (one per line)\n"
 	"  -z, --gzip               gzip the output whatever its name\n"
-	"  -o FILE                  info: write to FILE [stdout]\n"
+	"  -o FILE                  info, obs: write to FILE [stdout]\n"
 	"  -h, --help               this text\n";
 
 enum { OPT_ROWSUMS = 256, OPT_COLSUMS, OPT_TO, OPT_DTYPE, OPT_ROWNAMES, OPT_COLNAMES };
@@ -210,6 +211,50 @@ static int cmd_convert(const char *in, const char *out, int to, int dtype, const
 	return 0;
 }
 
+/* One field of the cells table; TSV cannot carry a TAB or a line break in a
+ * value, and silently splitting a label would shift every later column. */
+static void obs_field(wr_t *w, const char *v, const h5frame_t *fr, int col, int64_t row)
+{
+	if (!strpbrk(v, "\t\r\n"))
+		wr_puts(w, v);
+	else if (row < 0)
+		die("%s: column name '%s' holds a TAB or a line break; a TSV header cannot carry it",
+		    fr->src, fr->col[col].name);
+	else
+		die("%s: column %s, row %lld holds a TAB or a line break; a TSV cells table cannot carry it",
+		    fr->src, fr->col[col].name, (long long)row + 1);
+}
+
+/* mat obs: the cells' table of an HDF5 expression file (AnnData obs, 10x
+ * barcodes, loom col_attrs), index first, exactly as the expression filters
+ * read it when no --cells is given, so a pipeline can list the groups. */
+static int cmd_obs(const char *spec, const char *out)
+{
+	if (!h5_is_spec(spec))
+		die("%s: not an HDF5 file (.h5ad, 10x .h5, .loom): obs reads their cells table", spec);
+	h5frame_t *fr = h5mat_obs(spec);
+	if (!fr)
+		die("%s: no cells table (obs) in this file", spec);
+	wr_t *w = wr_open(out, 0);
+	for (int i = 0; i < fr->ncol; i++) {
+		if (i)
+			wr_putc(w, '\t');
+		obs_field(w, fr->col[i].name, fr, i, -1);
+	}
+	wr_putc(w, '\n');
+	for (int64_t r = 0; r < fr->rows; r++) {
+		for (int i = 0; i < fr->ncol; i++) {
+			if (i)
+				wr_putc(w, '\t');
+			obs_field(w, fr->col[i].v[r], fr, i, r);
+		}
+		wr_putc(w, '\n');
+	}
+	wr_close(w);
+	h5frame_free(fr);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
@@ -218,7 +263,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2)
-		die_usage("missing command: info or convert");
+		die_usage("missing command: info, convert or obs");
 	const char *cmd = argv[1];
 	int sums = 0, to = FMT_NONE, dtype = 0, gz = 0, c;
 	const char *rn = NULL, *cn = NULL, *out = NULL;
@@ -253,5 +298,10 @@ int main(int argc, char **argv)
 			die_usage("convert takes IN and OUT");
 		return cmd_convert(argv[optind], argv[optind + 1], to, dtype, rn, cn, gz);
 	}
-	die_usage("unknown command '%s' (info, convert)", cmd);
+	if (strcmp(cmd, "obs") == 0) {
+		if (nargs != 1)
+			die_usage("obs takes one FILE");
+		return cmd_obs(argv[optind], out);
+	}
+	die_usage("unknown command '%s' (info, convert, obs)", cmd);
 }

@@ -6,6 +6,16 @@
 #        REF=trrust_v2_human.tsv.gz REF_COLS=1,2 \
 #        EDGES="layer0=attn0.tsv.gz layer3=attn3.tsv.gz" OUT=out
 #
+# The cells' labels: CELLS (GROUP column); or COUNTS=adata.h5ad (10x .h5,
+# .loom) whose obs holds GROUP (GENE_COL: var column of the gene ids); or guide
+# assignment from raw guide UMIs: GUIDE_COUNTS=guides.mtx.gz (guides x cells)
+# GUIDE_NAMES (its row ids) GUIDE_TABLE (guide -> target group; GENE_TSS ->
+# GENE) at GUIDE_MIN_UMI [5], GUIDE_MOI=high (a cell carries every group that
+# passes) or low (exactly one group, multiplets out); unassigned cells out;
+# guide_cells.tsv.gz, guide_summary.tsv (rows also in power.tsv).
+# CONTROL=rest: each perturbation against all other cells; NON_TARGETING then
+# names the non-targeting label. See attnkit(7).
+#
 # 1. gene-stats over the control cells; the HVG most variable genes, the
 #    perturbed genes forced in, are the universe.
 # 2. de-call: each perturbation against the control cells (the labels).
@@ -21,6 +31,13 @@
 #    features vs + each edge type (and + coexpr vs + coexpr + each EDGES),
 #    GroupKFold and bootstrap by perturbation, over the perturbations with
 #    >= MIN_DE DE genes; incremental_rows.tsv holds the rows and their folds.
+#    The battery (#17): every model of BATTERY_MODELS (logit, gbdt: GBDT_*)
+#    x split design of BATTERY_SPLITS (perturbation, gene, joint) x metric
+#    (auroc, auprc, recall_at_k with RECALL_K); the propensity-matched
+#    benchmark (match: MATCH_K, MATCH_CALIPER) and layer selection without
+#    peeking (layer-select, the EDGES tables as layers). `make ... sensitivity`
+#    (not part of all): the perturbation-first AUROCs over the grid
+#    SENS_CONTROLS x SENS_HVG x SENS_LFC, one cached run per cell.
 # 6. Reference recovery on REF_ENDPOINT (tf: sources with >= REF_MIN_TARGETS
 #    targets in the universe x every other gene): AUROC raw and after
 #    cross-fitted residualisation on RESID_COVARS (retained share), each
@@ -33,7 +50,14 @@
 #
 # Outputs in OUT: perturbation_auroc.tsv (perturbation method n_pos n_neg
 # auroc; NA below MIN_DE DE genes), method_summary.tsv, paired.tsv,
-# incremental.tsv, incremental_rows.tsv, reference.tsv,
+# incremental.tsv (split model metric baseline set value delta ci_lo ci_hi
+# boot_p n_perturbations n_rows n_dropped folds note), incremental_rows.tsv,
+# incremental_folds.tsv (split column group fold), matched.tsv (test metric
+# baseline set value delta ci_lo ci_hi statistic p n_perturbations n_rows
+# note), matched_rows.tsv.gz, matched_balance.tsv, layer_selection.tsv,
+# layer_folds.tsv, sensitivity.tsv (controls hvg lfc method n_perturbations
+# mean_auroc p p_t n_controls n_universe note; make ... sensitivity),
+# reference.tsv,
 # reference/NAME.pairs.tsv.gz, registry.tsv (analysis family hypothesis test
 # statistic p effect n kind primary note q q_all q_primary significant),
 # verdict.tsv (criterion claim result reason evidence), power.tsv (quantity
@@ -56,6 +80,23 @@ GENES    ?=
 CELLS    ?=
 GROUP    ?= target
 CONTROL  ?= non-targeting
+# HDF5 counts (.h5ad[:layers/NAME|:raw/X], 10x .h5, .loom): the var column
+# of the gene ids [the var index]; the cells' GROUP comes from obs when no
+# CELLS is given
+GENE_COL ?=
+# the label of the non-targeting cells (guides) when CONTROL=rest; with any
+# other CONTROL, CONTROL is that label
+NON_TARGETING ?= non-targeting
+# guide assignment from raw guide UMI counts (pert-guides): GUIDE_COUNTS
+# guides x cells .mtx[.gz] whose rows GUIDE_NAMES names, GUIDE_TABLE guide id
+# -> target group (GENE_TSS maps to GENE); a guide is assigned at >=
+# GUIDE_MIN_UMI UMIs; GUIDE_MOI=high: a cell carries every group that
+# passes; low: only cells with exactly one group enter
+GUIDE_COUNTS  ?=
+GUIDE_NAMES   ?=
+GUIDE_TABLE   ?=
+GUIDE_MIN_UMI ?= 5
+GUIDE_MOI     ?= high
 # space-separated NAME=FILE edge tables (TSV with from, to, value)
 EDGES    ?=
 REF      ?= $(abspath $(PIPE_DIR)/../../shared/data/trrust_v2_human.tsv.gz)
@@ -102,12 +143,40 @@ FORCE_PERTURBED ?= 1
 # the last EDGES name, else coexpr) against baseline PRIMARY_BASELINE
 PRIMARY          ?=
 PRIMARY_BASELINE ?= variance
+# ---- the battery's harder tests (#17) ----
+# incremental.tsv: every model (logit, gbdt) x split design (perturbation,
+# gene, joint) x metric (auroc, auprc, recall_at_k); GBDT_* are logit-cv's
+# --gbdt-* options, RECALL_K its --recall-k
+BATTERY_MODELS ?= logit gbdt
+BATTERY_SPLITS ?= perturbation gene joint
+RECALL_K       ?= 50
+GBDT_ROUNDS    ?= 200
+GBDT_DEPTH     ?= 4
+GBDT_ETA       ?= 0.1
+GBDT_SUBSAMPLE ?= 1
+# the propensity-matched benchmark (match --k, --caliper)
+MATCH_K        ?= 5
+MATCH_CALIPER  ?= 0.2
+# the sensitivity grid (make ... sensitivity): control cells subsampled,
+# HVG, LFC
+SENS_CONTROLS  ?= 500 1000 2000
+SENS_HVG       ?= 1000 2000 5000
+SENS_LFC       ?= 0.1 0.25 0.5
 
 ifeq ($(strip $(COUNTS)),)
-$(error COUNTS is empty: give the counts (10x .mtx[.gz] genes x cells, or .npy cells x genes))
+$(error COUNTS is empty: give the counts (10x .mtx[.gz] genes x cells; .h5ad, 10x .h5 or .loom; or .npy cells x genes))
 endif
-ifeq ($(strip $(CELLS)),)
-$(error CELLS is empty: give the cells table with the $(GROUP) column)
+# HDF5 counts: the file (a member after ':' is no file make can see)
+COUNTS_FILE := $(firstword $(subst :, ,$(COUNTS)))
+COUNTS_H5   := $(filter %.h5ad %.h5 %.hdf5 %.loom,$(COUNTS_FILE))
+ifneq ($(strip $(GENE_COL)),)
+$(if $(COUNTS_H5),,$(error GENE_COL=$(GENE_COL) names a var column of HDF5 counts (.h5ad, 10x .h5, .loom); COUNTS=$(COUNTS) is not one: give GENES))
+endif
+ifneq ($(strip $(GUIDE_COUNTS)),)
+$(foreach v,GUIDE_COUNTS GUIDE_NAMES GUIDE_TABLE,$(if $(strip $($(v))),,$(error GUIDE_COUNTS needs $(v) (see attnkit(7)))))
+$(if $(filter low high,$(GUIDE_MOI)),,$(error GUIDE_MOI=$(GUIDE_MOI): low or high))
+else ifeq ($(strip $(CELLS))$(COUNTS_H5),)
+$(error CELLS is empty: give the cells table with the $(GROUP) column (or HDF5 counts, whose obs holds it, or GUIDE_COUNTS))
 endif
 ifeq ($(wildcard $(REF)),)
 $(error REF=$(REF): no such file)
@@ -132,8 +201,21 @@ BASELINES    := variance mean detection
 GENE_FEATS   := mean,variance,detection
 comma := ,
 
+# The input files exist; CELLS has the GROUP column (read from its header
+# before any work; with guide assignment CELLS only names the cells and
+# ships labels)
+$(foreach v,COUNTS_FILE $(if $(GUIDE_COUNTS),GUIDE_COUNTS GUIDE_NAMES GUIDE_TABLE) $(if $(CELLS),CELLS),$(if $(wildcard $($(v))),,$(error $(subst _FILE,,$(v))=$($(v)): no such file)))
+ifneq ($(strip $(CELLS)),)
+ifeq ($(strip $(GUIDE_COUNTS)),)
+CELLS_HEAD := $(shell gzip -dcf '$(CELLS)' | head -1 | tr '\t\r' '  ')
+$(if $(filter $(GROUP),$(CELLS_HEAD)),,$(error CELLS=$(CELLS) has no column '$(GROUP)' (GROUP); its columns: $(CELLS_HEAD)))
+endif
+endif
+
 # The settings that change results; the stamp changes only when they do.
 SETTINGS := counts=$(COUNTS) genes=$(GENES) cells=$(CELLS) group=$(GROUP) control=$(CONTROL) \
+	genecol=$(GENE_COL) nt=$(NON_TARGETING) guides=$(GUIDE_COUNTS) gnames=$(GUIDE_NAMES) gtable=$(GUIDE_TABLE) \
+	gmin=$(GUIDE_MIN_UMI) gmoi=$(GUIDE_MOI) \
 	edges=$(EDGES) ref=$(REF) refcols=$(REF_COLS) refheader=$(REF_HEADER) map=$(MAP) mapcols=$(MAP_COLS) hvg=$(HVG) \
 	lfc=$(LFC) alpha=$(ALPHA) test=$(TEST) folds=$(FOLDS) draws=$(DRAWS) seed=$(SEED) \
 	mincells=$(MIN_CELLS) fdr=$(FDR) signed=$(COEXPR_SIGNED) balanced=$(BALANCED) minde=$(MIN_DE) \
@@ -141,23 +223,56 @@ SETTINGS := counts=$(COUNTS) genes=$(GENES) cells=$(CELLS) group=$(GROUP) contro
 	force=$(FORCE_PERTURBED) primary=$(PRIMARY_EFF) pbase=$(PRIMARY_BASELINE)
 STAMP := $(OUT)/.settings
 $(shell mkdir -p $(OUT)/edges $(OUT)/reference && { [ -f $(STAMP) ] && [ "$$(cat $(STAMP))" = "$(SETTINGS)" ] || printf '%s\n' "$(SETTINGS)" > $(STAMP); })
+# the battery's own settings stamp (and the grid's), beside the main one
+BSETTINGS := models=$(BATTERY_MODELS) splits=$(BATTERY_SPLITS) recallk=$(RECALL_K) rounds=$(GBDT_ROUNDS) \
+	depth=$(GBDT_DEPTH) eta=$(GBDT_ETA) subsample=$(GBDT_SUBSAMPLE) matchk=$(MATCH_K) caliper=$(MATCH_CALIPER)
+BSTAMP := $(OUT)/.settings-battery
+$(shell { [ -f $(BSTAMP) ] && [ "$$(cat $(BSTAMP))" = "$(BSETTINGS)" ] || printf '%s\n' "$(BSETTINGS)" > $(BSTAMP); })
+$(foreach v,BATTERY_MODELS BATTERY_SPLITS,$(if $(strip $($(v))),,$(error $(v) is empty)))
+$(foreach m,$(BATTERY_MODELS),$(if $(filter logit gbdt,$(m)),,$(error BATTERY_MODELS: '$(m)': logit or gbdt)))
+$(foreach m,$(BATTERY_SPLITS),$(if $(filter perturbation gene joint,$(m)),,$(error BATTERY_SPLITS: '$(m)': perturbation, gene or joint)))
 
-EXPR := --counts $(COUNTS) $(if $(GENES),--genes $(GENES)) --cells $(CELLS)
+# The cells table: the guide assignment, CELLS, or (HDF5 counts) obs, which
+# the filters read themselves; obs.tsv.gz, its copy, serves targets.txt.
+NT_LABEL  := $(if $(filter rest,$(CONTROL)),$(NON_TARGETING),$(CONTROL))
+CELLS_TAB := $(if $(GUIDE_COUNTS),$(OUT)/guide_cells.tsv.gz,$(or $(CELLS),$(OUT)/obs.tsv.gz))
+CELLS_DESC := $(if $(GUIDE_COUNTS),the guide assignment $(CELLS_TAB),$(if $(CELLS),CELLS=$(CELLS),obs of COUNTS=$(COUNTS)))
+EXPR := --counts $(COUNTS) $(if $(GENES),--genes $(GENES)) $(if $(GENE_COL),--gene-col $(GENE_COL)) \
+	$(if $(GUIDE_COUNTS)$(CELLS),--cells $(CELLS_TAB)) $(if $(GUIDE_COUNTS),--where guide_use=1)
+EXPR_DEPS := $(COUNTS_FILE) $(GENES) $(if $(GUIDE_COUNTS)$(CELLS),$(CELLS_TAB))
+# the cells the baselines and co-expression see: the controls, or every
+# (assigned) cell with CONTROL=rest
+CTRL_WHERE := $(if $(filter rest,$(CONTROL)),,--where $(GROUP)=$(CONTROL))
 
 all: $(OUT)/report.html
 .DEFAULT_GOAL := all
 .PHONY: all
 
+# ---- 0. the cells table: guide assignment, or obs of HDF5 counts ----
+$(OUT)/guide_cells.tsv.gz: $(GUIDE_COUNTS) $(GUIDE_NAMES) $(GUIDE_TABLE) $(CELLS) $(STAMP)
+	$(LIB)/pert-guides $(GUIDE_COUNTS) $(GUIDE_NAMES) $(GUIDE_TABLE) $(GUIDE_MIN_UMI) $(GUIDE_MOI) '$(NT_LABEL)' \
+		'$(GROUP)' $(or $(CELLS),$(if $(COUNTS_H5),$(OUT)/obs.tsv.gz)) | gzip -1 > $@.tmp && mv $@.tmp $@
+
+# cells per assignment status, agreement with the labels the screen ships;
+# its rows join power.tsv
+$(OUT)/guide_summary.tsv: $(OUT)/guide_cells.tsv.gz
+	$(LIB)/pert-guides-summary $< $(GUIDE_MIN_UMI) $(GUIDE_MOI) '$(GROUP)' > $@.tmp && mv $@.tmp $@
+$(if $(GUIDE_COUNTS),$(OUT)/power.tsv: $(OUT)/guide_summary.tsv)
+$(if $(GUIDE_COUNTS),$(if $(CELLS),,$(if $(COUNTS_H5),$(OUT)/guide_cells.tsv.gz: $(OUT)/obs.tsv.gz)))
+
+$(OUT)/obs.tsv.gz: $(COUNTS_FILE) $(STAMP)
+	mat obs $(COUNTS) -o $@ || { echo "perturbation.mk: COUNTS=$(COUNTS): no cells table (obs) to read GROUP=$(GROUP) from; give CELLS=cells.tsv (one row per cell, with a $(GROUP) column)" >&2; exit 1; }
+
 # ---- 1. control-cell statistics, HVG universe (perturbed genes forced in) ----
-$(OUT)/targets.txt: $(CELLS) $(STAMP)
-	gzip -dcf $(CELLS) | awk -F'\t' -v G="$(GROUP)" -v C="$(CONTROL)" ' \
-		NR == 1 { for (i = 1; i <= NF; i++) if ($$i == G) g = i; \
-			if (!g) { print "perturbation.mk: $(CELLS) has no column " G > "/dev/stderr"; exit 1 } next } \
-		{ sub(/\r$$/, ""); n = split($$g, a, ","); for (i = 1; i <= n; i++) if (a[i] != C && a[i] != "") print a[i] }' \
+$(OUT)/targets.txt: $(CELLS_TAB) $(STAMP)
+	gzip -dcf $(CELLS_TAB) | awk -F'\t' -v G="$(GROUP)" -v C="$(CONTROL)" -v N="$(NT_LABEL)" ' \
+		NR == 1 { sub(/\r$$/, ""); for (i = 1; i <= NF; i++) if ($$i == G) g = i; \
+			if (!g) { print "perturbation.mk: $(CELLS_DESC) has no column " G " (GROUP); its columns: " $$0 > "/dev/stderr"; exit 1 } next } \
+		{ sub(/\r$$/, ""); n = split($$g, a, ","); for (i = 1; i <= n; i++) if (a[i] != C && a[i] != N && a[i] != "") print a[i] }' \
 		| sort -u > $@.tmp && mv $@.tmp $@
 
-$(OUT)/gene_stats.tsv: $(COUNTS) $(GENES) $(CELLS) $(OUT)/targets.txt $(STAMP)
-	gene-stats $(EXPR) --where $(GROUP)=$(CONTROL) --hvg $(HVG) $(if $(filter 1,$(FORCE_PERTURBED)),--force $(OUT)/targets.txt) -o $@
+$(OUT)/gene_stats.tsv: $(EXPR_DEPS) $(OUT)/targets.txt $(STAMP)
+	gene-stats $(EXPR) $(CTRL_WHERE) --hvg $(HVG) $(if $(filter 1,$(FORCE_PERTURBED)),--force $(OUT)/targets.txt) -o $@
 
 # universe: HVG + forced genes that vary over the control cells
 $(OUT)/universe.txt: $(OUT)/gene_stats.tsv
@@ -168,13 +283,13 @@ $(OUT)/evaluable.txt: $(OUT)/targets.txt $(OUT)/universe.txt
 	awk 'FNR == NR { u[$$1]; next } $$1 in u' $(OUT)/universe.txt $< > $@.tmp && mv $@.tmp $@
 
 # ---- 2. DE per perturbation ----
-$(OUT)/de.tsv.gz: $(COUNTS) $(GENES) $(CELLS) $(STAMP)
+$(OUT)/de.tsv.gz: $(EXPR_DEPS) $(STAMP) | $(OUT)/targets.txt
 	de-call $(EXPR) --group $(GROUP) --control $(CONTROL) --test $(TEST) --lfc $(LFC) \
 		--alpha $(ALPHA) --min-cells $(MIN_CELLS) -o $@
 
 # ---- 3. edges over the universe ----
-$(OUT)/coexpr_raw.tsv.gz: $(COUNTS) $(GENES) $(CELLS) $(OUT)/universe.txt $(STAMP)
-	coexpr $(EXPR) --where $(GROUP)=$(CONTROL) --genes-subset $(OUT)/universe.txt -o $@
+$(OUT)/coexpr_raw.tsv.gz: $(EXPR_DEPS) $(OUT)/universe.txt $(STAMP)
+	coexpr $(EXPR) $(CTRL_WHERE) --genes-subset $(OUT)/universe.txt -o $@
 
 $(OUT)/edges/coexpr.tsv.gz: $(OUT)/coexpr_raw.tsv.gz $(OUT)/universe.txt
 	$(LIB)/edge-restrict $(OUT)/universe.txt $(if $(COEXPR_SIGNED),,--abs) $< | gzip -1 > $@.tmp && mv $@.tmp $@
@@ -197,8 +312,11 @@ $(OUT)/perturbation_auroc.tsv: $(OUT)/pert_scores.tsv.gz
 		BEGIN { nm = split(M, m, " ") } \
 		NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "perturbation", "method", "gene", "label", "score"; next } \
 		{ for (k = 1; k <= nm; k++) print $$1, m[k], $$2, $$3, $$(c[m[k]]) }' \
-	| auroc --by perturbation,method --score score --label label --min-pos $(MIN_DE) 2>/dev/null \
-	| cut -f1-5 > $@.tmp && mv $@.tmp $@
+	| auroc --by perturbation,method --score score --label label --min-pos $(MIN_DE) 2> $@.warn \
+	| cut -f1-5 > $@.tmp || { cat $@.warn >&2; rm -f $@.warn $@.tmp; exit 1; }
+	@# the filters' warnings (NA scores skipped: an edge table that lacks
+	@# pairs, counted in power.tsv) are said, once each, not thrown away
+	@sort -u $@.warn | sed 's|^|$(notdir $@): |' >&2; rm -f $@.warn; mv $@.tmp $@
 
 $(OUT)/method_summary.tsv: $(OUT)/perturbation_auroc.tsv
 	{ printf 'method\tn\tmean_auroc\tmedian_auroc\tmin_auroc\tmax_auroc\n'; \
@@ -229,16 +347,71 @@ PAIRS := $(foreach m,$(EDGE_METHODS) $(BASELINES),$(m):chance) \
 	$(foreach m,$(ENAMES),$(m):coexpr)
 $(OUT)/paired.tsv: $(OUT)/perturbation_auroc_wide.tsv
 	first=1; for ab in $(PAIRS); do a=$${ab%%:*} b=$${ab#*:}; \
-		{ if [ $$(wc -l < $<) -gt 1 ]; then paired-test --a $$a --b $$b $< 2>/dev/null; else \
+		{ if [ $$(wc -l < $<) -gt 1 ]; then paired-test --a $$a --b $$b $< 2>> $@.warn; else \
 			printf 'n\tmean_a\tmean_b\tmean_diff\twilcoxon_stat\twilcoxon_p\tt_stat\tt_p\tcohen_d\n0\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n'; fi; } | awk -F'\t' -v OFS='\t' -v a=$$a -v b=$$b -v f=$$first \
 			'NR == 1 { if (f) print "a", "b", $$0; next } { print a, b, $$0 }'; first=0; \
 	done > $@.tmp && mv $@.tmp $@
+	@touch $@.warn; sort -u $@.warn | sed 's|^|$(notdir $@): |' >&2; rm -f $@.warn
 
 # ---- 5. incremental value over gene-level features ----
-# incremental_rows.tsv: the rows logit-cv fits, with each row's fold
-$(OUT)/incremental.tsv: $(OUT)/pert_scores.tsv.gz $(OUT)/powered.txt
-	$(LIB)/pert-incremental $< $(OUT)/powered.txt $(OUT)/incremental_rows.tsv $(FOLDS) $(DRAWS) $(SEED) \
+# incremental_rows.tsv: the rows logit-cv fits, with each row's perturbation
+# fold; incremental_folds.tsv: every split design's group folds
+GBDT_OPTS = --gbdt-rounds $(GBDT_ROUNDS) --gbdt-depth $(GBDT_DEPTH) --gbdt-eta $(GBDT_ETA) \
+	--gbdt-subsample $(GBDT_SUBSAMPLE) --threads $(THREADS)
+$(OUT)/incremental.tsv: $(OUT)/pert_scores.tsv.gz $(OUT)/powered.txt $(BSTAMP)
+	$(LIB)/pert-incremental --models "$(BATTERY_MODELS)" --splits "$(BATTERY_SPLITS)" --recall-k $(RECALL_K) \
+		--model-opts "$(GBDT_OPTS)" --folds-out $(OUT)/incremental_folds.tsv \
+		$< $(OUT)/powered.txt $(OUT)/incremental_rows.tsv $(FOLDS) $(DRAWS) $(SEED) \
 		$(BALANCED) $(ENAMES) > $@.tmp && mv $@.tmp $@
+
+# ---- 5b. the battery: propensity-matched benchmark, layer selection ----
+# matched.tsv (test metric baseline set value delta ci_lo ci_hi statistic p
+# n_perturbations n_rows note), matched_rows.tsv.gz, matched_balance.tsv
+$(OUT)/matched.tsv: $(OUT)/incremental.tsv $(BSTAMP)
+	$(LIB)/pert-matched $(OUT)/incremental_rows.tsv $(OUT) $(FOLDS) $(DRAWS) $(SEED) $(BALANCED) $(MIN_DE) \
+		$(MATCH_K) $(MATCH_CALIPER) $(RECALL_K) "$(EDGE_METHODS)" "$(BASELINES)" $(ENAMES) > $@.tmp && mv $@.tmp $@
+
+# the EDGES tables as layers; layer_folds.tsv: the outer folds
+$(OUT)/layer_selection.tsv: $(OUT)/incremental.tsv
+	$(LIB)/pert-layers $(OUT)/incremental_rows.tsv $(OUT)/layer_folds.tsv $(FOLDS) $(DRAWS) $(SEED) $(ENAMES) > $@.tmp && mv $@.tmp $@
+
+# the sensitivity grid: one perturbation.mk run per cell (SENS_CONTROLS
+# control cells drawn with SEED x SENS_HVG x SENS_LFC) in OUT/sens/cC_hH_lL,
+# to its perturbation-first AUROCs; make caches each cell, -j runs them side
+# by side. Not part of all: make ... sensitivity.
+SENS_GRID := $(foreach c,$(SENS_CONTROLS),$(foreach h,$(SENS_HVG),$(foreach l,$(SENS_LFC),c$(c)_h$(h)_l$(l))))
+SSTAMP := $(OUT)/sens/.grid
+ifneq ($(filter sensitivity %sensitivity.tsv %fig_sensitivity.png,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(OUT)/sens && { [ -f $(SSTAMP) ] && [ "$$(cat $(SSTAMP))" = "$(SENS_GRID)" ] || printf '%s\n' "$(SENS_GRID)" > $(SSTAMP); })
+endif
+
+$(OUT)/sens/cells_%.tsv.gz: $(CELLS) $(STAMP)
+	mkdir -p $(@D)
+	$(LIB)/pert-subsample-controls $(CELLS) $(GROUP) $(CONTROL) $* $(SEED) | gzip -1 > $@.tmp && mv $@.tmp $@
+
+define SENS_RULE
+$(OUT)/sens/c$(1)_h$(2)_l$(3)/perturbation_auroc.tsv: $(OUT)/sens/cells_$(1).tsv.gz $(COUNTS) $(GENES) $(STAMP) \
+		$(foreach n,$(ENAMES),$(call efile,$(n)))
+	+$$(MAKE) -f $(PIPE_DIR)/perturbation.mk OUT=$(OUT)/sens/c$(1)_h$(2)_l$(3) \
+		CELLS=$(OUT)/sens/cells_$(1).tsv.gz HVG=$(2) LFC=$(3) $$@
+endef
+$(foreach c,$(SENS_CONTROLS),$(foreach h,$(SENS_HVG),$(foreach l,$(SENS_LFC),$(eval $(call SENS_RULE,$(c),$(h),$(l))))))
+.SECONDARY: $(foreach c,$(SENS_CONTROLS),$(OUT)/sens/cells_$(c).tsv.gz)
+
+# controls hvg lfc method n_perturbations mean_auroc p p_t n_controls n_universe note
+$(OUT)/sensitivity.tsv: $(foreach g,$(SENS_GRID),$(OUT)/sens/$(g)/perturbation_auroc.tsv) $(SSTAMP)
+	$(LIB)/pert-sensitivity $(OUT)/sens $(GROUP) $(CONTROL) "$(EDGE_METHODS) $(BASELINES)" $(SENS_GRID) > $@.tmp && mv $@.tmp $@
+
+$(OUT)/fig_sensitivity.png: $(OUT)/sensitivity.tsv
+	awk -F'\t' -v OFS='\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "setting", "lfc", "method", "mean_auroc"; next } \
+		{ print $$(c["controls"]) " cells, " $$(c["hvg"]) " HVG", "LFC " $$(c["lfc"]), $$(c["method"]), $$(c["mean_auroc"]) }' $< > $@.in.tsv
+	$(LIB)/heatmap --x setting --y method --z mean_auroc --facet lfc --range 0:1 --center 0.5 --values \
+		--title "Sensitivity: mean perturbation-first AUROC over the grid (0.5 = chance)" \
+		--xlabel "control cells, HVG" --ylabel "method" --cblabel "mean AUROC" $@.in.tsv $(basename $@)
+	rm -f $@.in.tsv
+
+sensitivity: $(OUT)/sensitivity.tsv $(OUT)/fig_sensitivity.png
+.PHONY: sensitivity
 
 # ---- 6. reference recovery ----
 $(OUT)/reference/ref.tsv: $(REF) $(OUT)/universe.txt $(if $(MAP),$(MAP)) $(STAMP)
@@ -274,11 +447,13 @@ $(OUT)/reference.tsv: $(foreach m,$(EDGE_METHODS),$(OUT)/reference/$(m).tsv)
 	$(LIB)/cat-tsv $^ > $@.tmp && mv $@.tmp $@
 
 # ---- 7. registry (BH three ways), power, verdict ----
-$(OUT)/registry.tsv: $(OUT)/paired.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv
-	$(LIB)/pert-registry $(OUT) $(PRIMARY_EFF) $(PRIMARY_BASELINE) $(MIN_DE) $(FDR) | $(LIB)/pert-bh $(FDR) > $@.tmp && mv $@.tmp $@
+$(OUT)/registry.tsv: $(OUT)/paired.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv $(OUT)/matched.tsv $(OUT)/layer_selection.tsv
+	{ $(LIB)/pert-registry $(OUT) $(PRIMARY_EFF) $(PRIMARY_BASELINE) $(MIN_DE) $(FDR); $(LIB)/pert-registry-battery $(OUT); } \
+		| $(LIB)/pert-bh $(FDR) > $@.tmp && mv $@.tmp $@
 
 $(OUT)/power.tsv: $(OUT)/reference.tsv $(OUT)/powered.txt $(OUT)/de_counts.tsv $(OUT)/evaluable.txt
 	$(LIB)/pert-power $(OUT) $(MIN_DE) $(REF_ENDPOINT) $(REF_MIN_TARGETS) $(EDGE_METHODS) > $@.tmp && mv $@.tmp $@
+	$(if $(GUIDE_COUNTS),awk 'NR > 1' $(OUT)/guide_summary.tsv >> $@)
 
 $(OUT)/verdict.tsv: $(OUT)/registry.tsv
 	$(LIB)/pert-verdict $< $(FDR) $(PRIMARY_EFF) $(PRIMARY_BASELINE) > $@.tmp && mv $@.tmp $@
@@ -296,18 +471,22 @@ $(OUT)/layer_profile.tsv: $(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT
 	{ printf 'index\tedges\tmeasure\tvalue\n'; i=0; for m in $(ENAMES); do \
 		awk -F'\t' -v m=$$m -v i=$$i -v OFS='\t' \
 			'FILENAME == ARGV[1] && $$1 == m { print i, m, "mean perturbation AUROC", $$3 } \
-			 FILENAME == ARGV[2] && $$1 == "gene" && $$2 == "gene+" m { print i, m, "logit-cv AUROC, gene-level + edge", $$3 } \
+			 FILENAME == ARGV[2] && FNR == 1 { for (k = 1; k <= NF; k++) ic[$$k] = k } \
+			 FILENAME == ARGV[2] && $$(ic["baseline"]) == "gene" && $$(ic["set"]) == "gene+" m && $$(ic["split"]) == "perturbation" \
+				&& $$(ic["model"]) == "logit" && $$(ic["metric"]) == "auroc" { print i, m, "logit-cv AUROC, gene-level + edge", $$(ic["value"]) } \
 			 FILENAME == ARGV[3] && FNR == 1 { for (k = 1; k <= NF; k++) rc[$$k] = k } \
 			 FILENAME == ARGV[3] && $$1 == m { print i, m, "reference AUROC (raw)", $$(rc["auroc_raw"]); print i, m, "reference AUROC (residual)", $$(rc["auroc_res"]) }' \
 			$(OUT)/method_summary.tsv $(OUT)/incremental.tsv $(OUT)/reference.tsv; i=$$((i + 1)); done; } > $@.tmp && mv $@.tmp $@
 
 $(OUT)/fig_layers.png: $(OUT)/layer_profile.tsv
-	$(LIB)/curves --x index --xtics edges --y value --by measure --chance 0.5 --chancetitle "chance (AUROC 0.5)" \
-		--title "Edge tables in the order given ($(ENAMES)): profiles" \
+	$(LIB)/curves --x index --xtics edges --y value --by measure --chance 0.5 --chancetitle "chance (AUROC 0.5)" --ylo 0 --yhi 1.02 \
+		--title "Edge tables in the order given ($(ENAMES)): four AUROCs each" \
 		--xlabel "edge table" --ylabel "AUROC" $< $(basename $@)
 
 FIGS := $(OUT)/fig_pert_auroc.png $(OUT)/fig_delta.png $(if $(word 2,$(ENAMES)),$(OUT)/fig_layers.png)
 
-$(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS)
+$(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS) \
+		$(OUT)/pert_scores.tsv.gz $(OUT)/de.tsv.gz $(OUT)/incremental.tsv $(OUT)/reference.tsv $(OUT)/paired.tsv \
+		$(OUT)/perturbation_auroc_wide.tsv $(LIB)/report-perturbation $(wildcard $(OUT)/battery.html)
 	$(LIB)/report-perturbation "$(OUT)" "$(ENAMES)" "$(FDR)" "$(SETTINGS)" > $@.tmp && mv $@.tmp $@
 	echo "report: $@" >&2

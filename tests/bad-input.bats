@@ -22,6 +22,7 @@ ROWS=(
 	"attn-topk     |W.npy            |-         |empty magic truncnpy nan shape noent |attn-topk --resid X.npy --wq @ --wk W.npy --heads 2 --top 3 -o OUT"
 	"attn-topk     |names6.txt       |-         |empty shape dup dir noent |attn-topk --resid X.npy --wq W.npy --wk W.npy --heads 2 --top 3 --genes @ -o OUT"
 	"attn-topk     |at.tsv           |from      |empty ragged missing truncgz garbagegz noent |attn-topk --resid X.npy --wq W.npy --wk W.npy --heads 2 --genes names6.txt --at @ -o OUT"
+	"attn-topk     |X.npy            |-         |empty truncgz magic nan shape noent |attn-topk --resid X.npy --wq W.npy --wk W.npy --layer --resid @ --wq W.npy --wk W.npy --heads 2 --combine mean --top 3 -o OUT"
 	"auroc         |auroc_scores.tsv |score     |empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |auroc --score score --label label -o OUT @"
 	"bh-fdr        |bh-fdr_pvalues.tsv|p        |empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |bh-fdr --p p -o OUT @"
 	"paired-test   |paired-test_methods.tsv|attention|empty header ragged nonnum nan missing truncgz garbagegz dir noent devfull |paired-test --a attention --b coexpr -o OUT @"

@@ -49,7 +49,8 @@ embedding() {
 		[ -s out/$f ] || fail "missing out/$f"
 	done
 	for m in alpha alpha2 beta gamma; do [ -s out/$m/labels.tsv.gz ] || fail "missing out/$m/labels.tsv.gz"; done
-	grep -q 'fig_coherence.png' out/report.html
+	# the figure is embedded (data: URI); its SVG is linked by name
+	grep -q 'href="fig_coherence.svg"' out/report.html
 	# 4 models x 4 layers x 2 categories, each with its K pairs
 	run awk -F'\t' 'NR > 1 && $4 != 60 { print "n_pairs: " $0 } END { if (NR != 33) print "rows: " NR }' out/network.tsv
 	assert_output ""

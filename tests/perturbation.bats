@@ -52,7 +52,8 @@ m = r.p.notna()
 assert m.sum() >= 20, m.sum()
 rej, q, _, _ = multipletests(r.p[m], alpha=0.05, method="fdr_bh")
 assert np.array_equal(q, r.q_all[m].to_numpy()), (q, r.q_all[m].to_numpy())
-assert set(r.analysis) == {"perturbation_auroc", "incremental_value", "reference_recovery"}
+assert set(r.analysis) == {"perturbation_auroc", "incremental_value", "reference_recovery",
+                          "incremental_battery", "matched_auroc", "matched_incremental", "layer_selection"}
 # perturbation AUROC of the baselines and coexpr, from the raw tables
 uni = [l.strip() for l in open("out/universe.txt")]
 gs = pd.read_csv("out/gene_stats.tsv", sep="\t").set_index("gene")
@@ -184,6 +185,7 @@ for k, (_, te) in enumerate(GroupKFold(K).split(rows, groups=rows.perturbation.t
     sk[te] = k
 assert np.array_equal(sk, rows.fold.to_numpy())
 inc = rd("out/incremental.tsv")
+inc = inc[(inc.split == "perturbation") & (inc.model == "logit") & (inc.metric == "auroc")]
 sets = {"gene": [], "gene+coexpr": ["coexpr"], "gene+real": ["real"], "gene+conf": ["conf"],
         "gene+coexpr+real": ["coexpr", "real"], "gene+coexpr+conf": ["coexpr", "conf"]}
 au = {}
@@ -198,8 +200,8 @@ for name, extra in sets.items():
         pred[te] = m.decision_function(sc.transform(rows.loc[te, cols]))
     au[name] = roc_auc_score(rows.label, pred)
 for _, r in inc.iterrows():
-    assert abs(r.auroc - au[r.set]) < 1e-6, (r.set, r.auroc, au[r.set])
-    assert abs(r.delta_auroc - (au[r.set] - au[r.baseline])) < 1e-6
+    assert abs(r.value - au[r.set]) < 1e-6, (r.set, r.value, au[r.set])
+    assert abs(r.delta - (au[r.set] - au[r.baseline])) < 1e-6
 # TF endpoint: sources with >= 3 reference targets in the universe x every other gene
 grn = rd("s/grn.tsv")
 grn = grn[grn["from"].isin(uni) & grn["to"].isin(uni) & (grn["from"] != grn["to"])].drop_duplicates(["from", "to"])
@@ -234,8 +236,10 @@ def bh(mask, col):
 bh(r.kind == "confirmatory", "q")
 bh(r.p.notna(), "q_all")
 bh(r.primary == 1, "q_primary")
-assert (r.groupby("analysis").primary.sum() == 1).all()
-assert set(r.family) == {"a", "b", "c", "chance", "edges_vs_coexpr"}
+# one primary per analysis of the verdict; the battery's rows are never primary
+ps = r.groupby("analysis").primary.sum()
+assert (ps[["perturbation_auroc", "incremental_value", "reference_recovery"]] == 1).all() and ps.sum() == 3, ps
+assert set(r.family) == {"a", "b", "c", "chance", "edges_vs_coexpr", "layer"}
 # the verdict follows from the primary rows
 v = rd("out/verdict.tsv").set_index("criterion")
 pa = r[(r.primary == 1) & (r.analysis == "perturbation_auroc")].iloc[0]
@@ -321,7 +325,8 @@ verdict_of() { awk -F'\t' -v c="$2" '$1 == c { print $3 }' "$1/verdict.tsv"; }
 	run "$TOP/pipelines/lib/pert-incremental" sc.tsv pw.txt rows.tsv 3 10 1 1
 	assert_success
 	assert_output --partial "have a single class"
-	[ "$(awk -F'\t' 'NR > 1 && $3 == "NA"' <<< "$output" | wc -l)" -eq 2 ]
+	[ "$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["split"] == "perturbation" && $c["model"] == "logit" && $c["metric"] == "auroc" && $c["value"] == "NA"' <<< "$output" | wc -l)" -eq 2 ]
 	[ "$(head -1 rows.tsv | tr '\t' ' ')" = "perturbation gene label mean variance detection coexpr fold" ]
 	[ "$(awk 'NR > 1' rows.tsv | wc -l)" -eq 18 ]
 	run ak logit-cv --label label --group perturbation --set a=mean --folds 3 sc.tsv

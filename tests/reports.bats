@@ -36,39 +36,12 @@ setup() {
 
 REPORTS="within/report.html cross/report.html network/report.html cssi/report.html pert/report.html"
 
-# browser-check REPORT: a copy of REPORT that records JavaScript errors from
-# the first script on, and at load: images and broken ones, sortable headers
-# and filter boxes, and whether a click on a numeric header sorts its column
-# (both ways); the result as JSON in <body data-check>, read from
-# Chromium's --dump-dom.
-browser_check() {
-	local page=$1 copy=${1%.html}.check.html
-	sed -e '0,/<head>/s//<head><script>window.__errs = []; window.addEventListener("error", function (e) { __errs.push(e.message) });<\/script>/' \
-		-e 's|</body></html>|<script>window.addEventListener("load", function () {\
-var r = { errors: __errs.length, msgs: __errs.join(" \| "), imgs: 0, broken: 0, headers: 0, filters: 0, sorted: "no numeric column" };\
-document.querySelectorAll("img").forEach(function (i) { r.imgs++; if (!i.complete \|\| i.naturalWidth === 0) r.broken++; });\
-r.headers = document.querySelectorAll("th[role=columnheader]").length;\
-r.filters = document.querySelectorAll("input.filter").length;\
-var col = function (t, j) { return [].map.call(t.tBodies[0].rows, function (row) { return parseFloat(row.cells[j].getAttribute("data-sort")); }).filter(function (x) { return !isNaN(x); }); };\
-var mono = function (v, s) { for (var k = 1; k < v.length; k++) if (s * (v[k] - v[k - 1]) < 0) return false; return true; };\
-var done = false;\
-document.querySelectorAll("table.sortable").forEach(function (t) {\
-  if (done \|\| !t.tBodies[0] \|\| t.tBodies[0].rows.length < 3) return;\
-  [].forEach.call(t.tHead.rows[0].cells, function (th, j) {\
-    if (done \|\| th.getAttribute("data-sort-method") !== "number") return;\
-    var before = col(t, j); if (mono(before, 1) \&\& mono(before, -1)) return;\
-    th.click(); var a = col(t, j); th.click(); var b = col(t, j);\
-    r.sorted = ((mono(a, 1) \&\& mono(b, -1)) \|\| (mono(a, -1) \&\& mono(b, 1))) ? "yes" : "no: " + a.join(",");\
-    done = true; });\
-});\
-document.body.setAttribute("data-check", JSON.stringify(r)); });</script></body></html>|' "$page" > "$copy"
-	timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$R/chrome-profile" \
-		--virtual-time-budget=4000 --dump-dom "file://$PWD/$copy" 2> "$copy.log" |
-		grep -o 'data-check="[^"]*"' | sed 's/^data-check="//; s/"$//; s/&quot;/"/g'
-}
+# browser_check REPORT (tests/reports-browser.bash): JSON of what Chromium
+# met rendering REPORT (errors, images, sorting, filter box).
 
 @test "reports: every demo report renders in Chromium: images, no JavaScript error, sortable and filterable tables" {
 	command -v chromium >/dev/null || skip "chromium missing"
+	load reports-browser
 	for r in $REPORTS; do
 		[ -s "$r" ] || fail "missing $r"
 		check=$(browser_check "$r")
@@ -78,11 +51,17 @@ document.body.setAttribute("data-check", JSON.stringify(r)); });</script></body>
 		[[ $check == *'"broken":0,'* ]] || fail "$r: broken images: $check"
 		[[ $check != *'"imgs":0,'* ]] || fail "$r: no figure"
 		[[ $check != *'"headers":0,'* ]] || fail "$r: tables not made sortable"
+		[[ $check != *'"sortcols":0,'* ]] || fail "$r: no numeric column sorted"
+		# every numeric column of every table, both ways
 		[[ $check == *'"sorted":"yes"'* ]] || fail "$r: a click on a numeric header did not sort: $check"
+		[[ $check == *'"filter":"yes"'* || $check == *'"filter":"no filter box"'* ]] || fail "$r: the filter box: $check"
 	done
 	# a report with 8 rows or more gets a filter box
 	check=$(browser_check within/report.html)
 	[[ $check != *'"filters":0,'* ]]
+	[[ $check == *'"filter":"yes"'* ]]
+	check=$(browser_check pert/report.html)
+	[[ $check == *'"filter":"yes"'* ]]
 }
 
 @test "reports: self-contained (figures as data: URIs, the script inlined), links to every table and SVG, no JavaScript needed to read" {
@@ -127,8 +106,73 @@ document.body.setAttribute("data-check", JSON.stringify(r)); });</script></body>
 	# cssi: the sentence about the null, error bars explained
 	grep -q 'with shuffled strata (same sizes, no biology)' cssi/report.html
 	grep -q 'Cells per state' cssi/report.html
-	# perturbation: the summary sentences still there
+	# perturbation: the verdict first, power, the summary sentences, the DE
+	# genes by name, every section
 	grep -q 'survive FDR' pert/report.html
+	grep -q '<h2 id="verdict">' pert/report.html
+	grep -Eq '<p class="finding( warn)?">[0-9] of 4 criteria pass' pert/report.html
+	[ "$(grep -o 'id="[a-z]*"' pert/report.html | tr '\n' ' ')" = 'id="verdict" id="power" id="summary" id="auroc" id="degenes" id="incremental" id="reference" id="registry" id="files" ' ]
+	grep -q 'the paired tests over perturbations have n = ' pert/report.html
+	grep -q 'reference edges among the universe genes; the reference tests score' pert/report.html
+	grep -q 'Median rank of the DE genes: <code>' pert/report.html
+	gene=$(awk -F'\t' 'NR == 2 { print "<td class=\"t\">" $1 "</td><td class=\"t\">" $2 "</td>" }' pert/de_genes.tsv)
+	grep -qF "$gene" pert/report.html
+	grep -q '<figcaption>AUROC of each method (columns)' pert/report.html
+	grep -q '<figcaption>Delta AUROC of each feature set' pert/report.html
+	grep -q '<figcaption>Each edge table in the order given' pert/report.html
+	grep -q '>delta_ci_lo</th>' pert/report.html
+	grep -q '>auroc_ci_lo</th>' pert/report.html
+	! grep -q '>ci_lo</th>' pert/report.html
+}
+
+@test "report-perturbation: DE-gene ranks equal pandas' (min rank, descending); the incremental table split by kind of interval; battery.html included" {
+	need_py pandas
+	run "$PY" - <<-'PY'
+	import numpy as np, pandas as pd
+	s = pd.read_csv('pert/pert_scores.tsv.gz', sep='\t')
+	de = pd.read_csv('pert/de.tsv.gz', sep='\t').set_index(['perturbation', 'gene'])
+	got = pd.read_csv('pert/de_genes.tsv', sep='\t')
+	methods = list(s.columns[3:])
+	assert list(got.columns) == ['perturbation', 'gene', 'lfc', 'q', 'n_ranked'] + ['rank_' + m for m in methods], list(got.columns)
+	want = []
+	for p, g in s.groupby('perturbation', sort=False):
+	    r = {m: g[m].rank(method='min', ascending=False) for m in methods}
+	    for i in g.index[g.label == 1]:
+	        row = {'perturbation': p, 'gene': g.gene[i], 'n_ranked': len(g)}
+	        row.update({'rank_' + m: r[m][i] for m in methods})
+	        want.append(row)
+	want = pd.DataFrame(want)
+	assert len(want) == len(got) and len(got) > 10, (len(want), len(got))
+	m = got.merge(want, on=['perturbation', 'gene'], suffixes=('', '_w'))
+	assert len(m) == len(got)
+	for c in ['n_ranked'] + ['rank_' + x for x in methods]:
+	    a, b = m[c].to_numpy(float), m[c + '_w'].to_numpy(float)
+	    assert np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[~np.isnan(a)], b[~np.isnan(b)]), c
+	for r in got.itertuples():
+	    assert np.isclose(r.lfc, de.loc[(r.perturbation, r.gene), 'lfc'], rtol=1e-12)
+	# incremental: deltas with the delta's interval, baselines with the AUROC's
+	inc = pd.read_csv('pert/incremental.tsv', sep='\t')
+	d = pd.read_csv('pert/incremental_delta.tsv', sep='\t')
+	b = pd.read_csv('pert/incremental_baselines.tsv', sep='\t')
+	base = inc[inc.set == inc.baseline].set_index('set')
+	rest = inc[inc.set != inc.baseline].reset_index(drop=True)
+	assert list(d.feature_set) == list(rest.set) and list(b.feature_set) == list(base.index)
+	assert np.allclose(d.delta_ci_lo, rest.ci_lo) and np.allclose(d.delta_ci_hi, rest.ci_hi)
+	assert np.allclose(d.auroc_baseline, base.auroc[rest.baseline].to_numpy())
+	assert np.allclose(b.auroc_ci_lo, base.ci_lo) and (b.auroc_ci_lo <= b.auroc).all() and (b.auroc <= b.auroc_ci_hi).all()
+	print('ok', len(got), len(d), len(b))
+	PY
+	assert_success
+	assert_output --regexp '^ok [0-9]+ [0-9]+ [0-9]+$'
+	# the battery hook: a fragment in OUT is included (and the report remade)
+	printf '<h2 id="battery-test">Battery</h2>\n<p>battery fragment</p>\n' > pert/battery.html
+	run make --no-print-directory -f "$TOP/pipelines/perturbation.mk" AK_BIN="$BIN" COUNTS=ps/counts.mtx GENES=ps/genes.txt CELLS=ps/cells.tsv \
+		REF=ps/grn.tsv REF_COLS=from,to EDGES="real=ps/edges_real.tsv confounded=ps/edges_confounded.tsv" HVG=1000 DRAWS=40 OUT=pert
+	assert_success
+	assert_output --partial 'report-perturbation report.html'
+	grep -q '<p>battery fragment</p>' pert/report.html
+	grep -q 'href="#battery"' pert/report.html
+	rm pert/battery.html
 }
 
 @test "reports: status lines name each step, the run ends with the report's path, recipes only with V=1" {
@@ -219,6 +263,12 @@ document.body.setAttribute("data-check", JSON.stringify(r)); });</script></body>
 	assert_success
 	grep -q '>layer1<' cat.svg
 	grep -q 'chance = 0.5' cat.svg
+	# --yhi: the axis ends there (AUROC: no tic above 1)
+	printf 'i\tt\ts\tv\n0\tL0\ta\t1\n1\tL1\ta\t0.9\n0\tL0\tb\t1\n1\tL1\tb\t0.8\n' > y.tsv
+	run "$TOP/pipelines/lib/curves" --x i --xtics t --y v --by s --ylo 0 --yhi 1 y.tsv yhi
+	assert_success
+	grep -q '>1<' yhi.svg
+	! grep -q '>1\.2<' yhi.svg
 	# the y axis reaches below 0 (the interval is not clipped)
 	grep -q '>-0\.[0-9]*<' cat.svg
 	printf 'query_model\tquery_layer\tcoherence\nalpha\t0\tnan\nalpha\t1\tnan\n' > n.tsv

@@ -34,6 +34,7 @@ nav.toc { font-size: 92%; columns: 2; margin: 0.5em 0 1em }
 table { border-collapse: collapse; margin: 0.3em 0 0.4em; font-size: 88% }
 td, th { border: 1px solid #d4d4d4; padding: 2px 8px; text-align: right; white-space: nowrap }
 td.t, th.t { text-align: left }
+td.t { white-space: normal; max-width: 36em }
 th { background: #eef1f4; position: sticky; top: 0 }
 tr.more td { text-align: left; color: #666; font-style: italic }
 .scroll { max-height: 32em; overflow: auto; display: inline-block; max-width: 100% }
@@ -49,8 +50,18 @@ th[aria-sort=descending]::after { content: " \25BC"; font-size: 70% }
 $(cat "$HTML_LIB/vendor/tablesort/tablesort.js" "$HTML_LIB/vendor/tablesort/tablesort.number.js")
 </script>
 <script>
-// attnkit: every table.sortable sorts by a click on its header (tablesort)
-// and, from 8 rows, gets a box that keeps the rows containing its text.
+// attnkit: numeric columns (tsv2html: data-sort-method="num") sort on the
+// full value in data-sort, e-notation included (tablesort.number.js strips
+// the "e": 1e-05 would sort as 1.05); NA sorts below every number, so it
+// gathers at one end.
+Tablesort.extend('num', function () { return false; }, function (a, b) {
+  var x = parseFloat(a), y = parseFloat(b);
+  if (isNaN(x)) x = -Infinity;
+  if (isNaN(y)) y = -Infinity;
+  return x === y ? 0 : (y > x ? 1 : -1);
+});
+// Every table.sortable sorts by a click on its header (tablesort) and, from
+// 8 rows, gets a box that keeps the rows containing its text.
 document.addEventListener('DOMContentLoaded', function () {
   document.querySelectorAll('table.sortable').forEach(function (t) {
     new Tablesort(t);

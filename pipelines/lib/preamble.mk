@@ -62,6 +62,9 @@ export AK_OUT = $(OUT)
 export AK_STEP_DIR = $(OUT)/.ak-step
 SHELL := $(PIPE_DIR)/lib/ak-step
 .SHELLFLAGS = --target=$@ -eo pipefail -c
-# (.SILENT would also drop make's "Nothing to be done": run make -s to
-# see the status lines alone; recipes are echoed otherwise.)
+# Recipes only with V=1 (#19: "the full recipes only with V=1"); .SILENT
+# also drops make's "Nothing to be done" (a run with nothing to do is quiet).
+ifneq ($(V),1)
+.SILENT:
+endif
 endif
