@@ -304,6 +304,9 @@ $(OUT)/layer_selection.tsv: $(OUT)/incremental.tsv
 SENS_GRID := $(foreach c,$(SENS_CONTROLS),$(foreach h,$(SENS_HVG),$(foreach l,$(SENS_LFC),c$(c)_h$(h)_l$(l))))
 SSTAMP := $(OUT)/sens/.grid
 ifneq ($(filter sensitivity %sensitivity.tsv %fig_sensitivity.png,$(MAKECMDGOALS)),)
+$(foreach v,$(SENS_CONTROLS) $(SENS_HVG),$(if $(shell expr 'x$(v)' : 'x[1-9][0-9]*$$' > /dev/null && echo y),,$(error SENS_CONTROLS or SENS_HVG: '$(v)' is not a positive integer)))
+$(foreach v,$(SENS_LFC),$(if $(shell printf '%s\n' '$(v)' | grep -Eq '^([0-9]+[.]?[0-9]*|[.][0-9]+)$$' && echo y),,$(error SENS_LFC: '$(v)' is not a number >= 0)))
+$(if $(strip $(SENS_CONTROLS)),,$(error SENS_CONTROLS is empty))$(if $(strip $(SENS_HVG)),,$(error SENS_HVG is empty))$(if $(strip $(SENS_LFC)),,$(error SENS_LFC is empty))
 $(shell mkdir -p $(OUT)/sens && { [ -f $(SSTAMP) ] && [ "$$(cat $(SSTAMP))" = "$(SENS_GRID)" ] || printf '%s\n' "$(SENS_GRID)" > $(SSTAMP); })
 endif
 
