@@ -328,8 +328,10 @@ $(OUT)/sensitivity.tsv: $(foreach g,$(SENS_GRID),$(OUT)/sens/$(g)/perturbation_a
 	$(LIB)/pert-sensitivity $(OUT)/sens $(GROUP) $(CONTROL) "$(EDGE_METHODS) $(BASELINES)" $(SENS_GRID) > $@.tmp && mv $@.tmp $@
 
 $(OUT)/fig_sensitivity.png: $(OUT)/sensitivity.tsv
-	awk -F'\t' -v OFS='\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "setting", "lfc", "method", "mean_auroc"; next } \
-		{ print $$(c["controls"]) " cells, " $$(c["hvg"]) " HVG", "LFC " $$(c["lfc"]), $$(c["method"]), $$(c["mean_auroc"]) }' $< > $@.in.tsv
+	@# panels numbered in SENS_LFC's order (a natural sort would put 0.5 before 0.25)
+	awk -F'\t' -v OFS='\t' -v L="$(SENS_LFC)" 'BEGIN { n = split(L, l, " "); for (i = 1; i <= n; i++) o[l[i]] = i } \
+		NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "setting", "lfc", "method", "mean_auroc"; next } \
+		{ print $$(c["controls"]) " cells, " $$(c["hvg"]) " HVG", o[$$(c["lfc"])] ". LFC " $$(c["lfc"]), $$(c["method"]), $$(c["mean_auroc"]) }' $< > $@.in.tsv
 	$(LIB)/heatmap --x setting --y method --z mean_auroc --facet lfc --range 0:1 --center 0.5 --values \
 		--title "Sensitivity: mean perturbation-first AUROC over the grid (0.5 = chance)" \
 		--xlabel "control cells, HVG" --ylabel "method" --cblabel "mean AUROC" $@.in.tsv $(basename $@)
