@@ -382,6 +382,9 @@ $(OUT)/layer_selection.tsv: $(OUT)/incremental.tsv
 SENS_GRID := $(foreach c,$(SENS_CONTROLS),$(foreach h,$(SENS_HVG),$(foreach l,$(SENS_LFC),c$(c)_h$(h)_l$(l))))
 SSTAMP := $(OUT)/sens/.grid
 ifneq ($(filter sensitivity %sensitivity.tsv %fig_sensitivity.png,$(MAKECMDGOALS)),)
+$(foreach v,$(SENS_CONTROLS) $(SENS_HVG),$(if $(shell expr 'x$(v)' : 'x[1-9][0-9]*$$' > /dev/null && echo y),,$(error SENS_CONTROLS or SENS_HVG: '$(v)' is not a positive integer)))
+$(foreach v,$(SENS_LFC),$(if $(shell printf '%s\n' '$(v)' | grep -Eq '^([0-9]+[.]?[0-9]*|[.][0-9]+)$$' && echo y),,$(error SENS_LFC: '$(v)' is not a number >= 0)))
+$(if $(strip $(SENS_CONTROLS)),,$(error SENS_CONTROLS is empty))$(if $(strip $(SENS_HVG)),,$(error SENS_HVG is empty))$(if $(strip $(SENS_LFC)),,$(error SENS_LFC is empty))
 $(shell mkdir -p $(OUT)/sens && { [ -f $(SSTAMP) ] && [ "$$(cat $(SSTAMP))" = "$(SENS_GRID)" ] || printf '%s\n' "$(SENS_GRID)" > $(SSTAMP); })
 endif
 
@@ -403,8 +406,10 @@ $(OUT)/sensitivity.tsv: $(foreach g,$(SENS_GRID),$(OUT)/sens/$(g)/perturbation_a
 	$(LIB)/pert-sensitivity $(OUT)/sens $(GROUP) $(CONTROL) "$(EDGE_METHODS) $(BASELINES)" $(SENS_GRID) > $@.tmp && mv $@.tmp $@
 
 $(OUT)/fig_sensitivity.png: $(OUT)/sensitivity.tsv
-	awk -F'\t' -v OFS='\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "setting", "lfc", "method", "mean_auroc"; next } \
-		{ print $$(c["controls"]) " cells, " $$(c["hvg"]) " HVG", "LFC " $$(c["lfc"]), $$(c["method"]), $$(c["mean_auroc"]) }' $< > $@.in.tsv
+	@# panels numbered in SENS_LFC's order (a natural sort would put 0.5 before 0.25)
+	awk -F'\t' -v OFS='\t' -v L="$(SENS_LFC)" 'BEGIN { n = split(L, l, " "); for (i = 1; i <= n; i++) o[l[i]] = i } \
+		NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; print "setting", "lfc", "method", "mean_auroc"; next } \
+		{ print $$(c["controls"]) " cells, " $$(c["hvg"]) " HVG", o[$$(c["lfc"])] ". LFC " $$(c["lfc"]), $$(c["method"]), $$(c["mean_auroc"]) }' $< > $@.in.tsv
 	$(LIB)/heatmap --x setting --y method --z mean_auroc --facet lfc --range 0:1 --center 0.5 --values \
 		--title "Sensitivity: mean perturbation-first AUROC over the grid (0.5 = chance)" \
 		--xlabel "control cells, HVG" --ylabel "method" --cblabel "mean AUROC" $@.in.tsv $(basename $@)

@@ -362,3 +362,22 @@ PY
 	refute_output --partial "pert-sensitivity"
 	refute_output --partial "de-call"
 }
+
+@test "battery: a bad GBDT_*, MATCH_* or SENS_* setting stops the run naming it (not NA rows)" {
+	cp -rp out bad
+	A=(AK_BIN="$BIN" COUNTS=s/counts.mtx GENES=s/genes.txt CELLS=s/cells.tsv REF=s/grn.tsv REF_COLS=from,to
+		"EDGES=real=s/edges_real.tsv conf=s/edges_confounded.tsv" DRAWS=20 FOLDS=3 GBDT_ROUNDS=15 RECALL_K=10 OUT=bad)
+	run make -s -f "$TOP/pipelines/perturbation.mk" "${A[@]}" GBDT_ETA=fast bad/incremental.tsv
+	assert_failure
+	assert_output --partial "--gbdt-eta"
+	run make -s -f "$TOP/pipelines/perturbation.mk" "${A[@]}" MATCH_CALIPER=-1 bad/matched.tsv
+	assert_failure
+	assert_output --partial "--caliper"
+	[ ! -e bad/matched.tsv ] || [ bad/matched.tsv -ot bad/.settings-battery ]
+	run make -s -f "$TOP/pipelines/perturbation.mk" "${A[@]}" SENS_CONTROLS=many sensitivity
+	assert_failure
+	assert_output --partial "SENS_CONTROLS or SENS_HVG: 'many' is not a positive integer"
+	run make -s -f "$TOP/pipelines/perturbation.mk" "${A[@]}" BATTERY_SPLITS=random bad/incremental.tsv
+	assert_failure
+	assert_output --partial "BATTERY_SPLITS: 'random'"
+}
