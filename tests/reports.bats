@@ -267,8 +267,8 @@ REPORTS="within/report.html cross/report.html network/report.html cssi/report.ht
 	printf 'i\tt\ts\tv\n0\tL0\ta\t1\n1\tL1\ta\t0.9\n0\tL0\tb\t1\n1\tL1\tb\t0.8\n' > y.tsv
 	run "$TOP/pipelines/lib/curves" --x i --xtics t --y v --by s --ylo 0 --yhi 1 y.tsv yhi
 	assert_success
-	grep -q '>1<' yhi.svg
-	! grep -q '>1\.2<' yhi.svg
+	grep -q '> *1<' yhi.svg
+	! grep -q '> *1\.2<' yhi.svg
 	# the y axis reaches below 0 (the interval is not clipped)
 	grep -q '>-0\.[0-9]*<' cat.svg
 	printf 'query_model\tquery_layer\tcoherence\nalpha\t0\tnan\nalpha\t1\tnan\n' > n.tsv

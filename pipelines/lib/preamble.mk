@@ -66,5 +66,10 @@ SHELL := $(PIPE_DIR)/lib/ak-step
 # also drops make's "Nothing to be done" (a run with nothing to do is quiet).
 ifneq ($(V),1)
 .SILENT:
+# .SILENT also silences make's own "Nothing to be done": said here when the
+# dry run found no step
+ifeq ($(MAKELEVEL)$(AK_TOTAL),00)
+$(info Nothing to be done: every output in $(OUT) is up to date.)
+endif
 endif
 endif
