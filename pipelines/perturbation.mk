@@ -490,8 +490,14 @@ $(OUT)/fig_layers.png: $(OUT)/layer_profile.tsv
 
 FIGS := $(OUT)/fig_pert_auroc.png $(OUT)/fig_delta.png $(if $(word 2,$(ENAMES)),$(OUT)/fig_layers.png)
 
+# the battery's section of the report (report-battery); the sensitivity grid
+# joins it once made (make ... sensitivity), which remakes the report
+$(OUT)/battery.html: $(OUT)/incremental.tsv $(OUT)/matched.tsv $(OUT)/layer_selection.tsv \
+		$(wildcard $(OUT)/sensitivity.tsv $(OUT)/fig_sensitivity.png) $(LIB)/report-battery
+	$(LIB)/report-battery "$(OUT)" > $@.tmp && mv $@.tmp $@
+
 $(OUT)/report.html: $(OUT)/registry.tsv $(OUT)/verdict.tsv $(OUT)/power.tsv $(OUT)/method_summary.tsv $(OUT)/perturbation_auroc.tsv $(FIGS) \
 		$(OUT)/pert_scores.tsv.gz $(OUT)/de.tsv.gz $(OUT)/incremental.tsv $(OUT)/reference.tsv $(OUT)/paired.tsv \
-		$(OUT)/perturbation_auroc_wide.tsv $(LIB)/report-perturbation $(wildcard $(OUT)/battery.html)
+		$(OUT)/perturbation_auroc_wide.tsv $(LIB)/report-perturbation $(OUT)/battery.html
 	$(LIB)/report-perturbation "$(OUT)" "$(ENAMES)" "$(FDR)" "$(SETTINGS)" > $@.tmp && mv $@.tmp $@
 	echo "report: $@" >&2
