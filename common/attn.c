@@ -295,8 +295,9 @@ typedef struct job {
 	int64_t nruns;
 	atomic_int bad;
 	int values_only;        /* exact_at's first pass: the pairs' values, nothing counted */
-	const refine_t *rf;     /* exact_at's second pass: bins counted key by key */
-	uint64_t **thread_sub;  /* [threads] -> [ndist][rf->nbins][2^KH_SHIFT] */
+	const refine_t *rf;     /* [ndist]: exact_at's second pass: bins counted key by key */
+	const size_t *sub_off;  /* [ndist + 1]: distribution t's counters, 2^KH_SHIFT per bin */
+	uint64_t **thread_sub;  /* [threads] -> [sub_off[ndist]] */
 } job_t;
 
 typedef struct worker {
@@ -385,7 +386,7 @@ typedef struct blockbuf {
 	float *wv;              /* [nbuf] */
 	tk_buf_t *tb;           /* [ndist] */
 	kh_local_t *kh;         /* [ndist], or NULL */
-	uint64_t *sub;          /* [ndist][rf->nbins][2^KH_SHIFT], or NULL */
+	uint64_t *sub;          /* [sub_off[ndist]], or NULL */
 	uint32_t kmin, kmax;
 } blockbuf_t;
 
@@ -597,9 +598,10 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 		}
 		if (j->rf) {
 			/* Keys in the looked-up pairs' bins, one counter per key. */
-			uint64_t *sub = bb->sub + (size_t)dist * j->rf->nbins * (1u << KH_SHIFT);
+			uint64_t *sub = bb->sub + j->sub_off[dist];
+			const refine_t *rf = &j->rf[dist];
 			for (size_t u = 0; u < sc.nkeys; u++) {
-				int64_t b = rf_find(j->rf, sc.keys[u] >> KH_SHIFT);
+				int64_t b = rf_find(rf, sc.keys[u] >> KH_SHIFT);
 				if (b >= 0)
 					sub[(size_t)b << KH_SHIFT | (sc.keys[u] & ((1u << KH_SHIFT) - 1))]++;
 			}
@@ -649,7 +651,7 @@ static void *block_worker(void *arg)
 		.wv = xmallocarray((size_t)j->nbuf, sizeof(float)),
 		.tb = xcalloc((size_t)nd, sizeof(tk_buf_t)),
 		.kh = s->nat && !j->values_only ? xcalloc((size_t)nd, sizeof(kh_local_t)) : NULL,
-		.sub = j->rf ? xcalloc(xmul(xmul((size_t)nd, j->rf->nbins), (size_t)1 << KH_SHIFT), sizeof(uint64_t)) : NULL,
+		.sub = j->rf ? xcalloc(j->sub_off[nd] ? j->sub_off[nd] : 1, sizeof(uint64_t)) : NULL,
 		.kmin = UINT32_MAX,
 		.kmax = 0,
 	};
@@ -845,7 +847,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	if (threads > j.nblocks)
 		threads = (int)(j.nblocks > 0 ? j.nblocks : 1);
 	j.thread_top = xcalloc((size_t)threads, sizeof *j.thread_top);
-	refine_t rf = { 0 };
+	refine_t *rf = NULL;
+	size_t *sub_off = NULL;
 	uint64_t *sub = NULL;
 	if (s->nat && s->exact_at) {
 		/* First pass: the pairs' values (the same arithmetic as the second
@@ -862,14 +865,20 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 			free(j.thread_top[w]);
 			j.thread_top[w] = NULL;
 		}
-		size_t nb = xmul((size_t)s->nat, (size_t)r->ndist);
-		uint32_t *bins = xmallocarray(nb ? nb : 1, sizeof *bins);
-		for (size_t u = 0; u < nb; u++)
-			bins[u] = tk_key(rank_value(r->at_value[u], s->absval)) >> KH_SHIFT;
-		rf_build(&rf, bins, nb);
+		/* Per distribution, the bins of its pairs' values. */
+		rf = xcalloc((size_t)r->ndist, sizeof *rf);
+		sub_off = xcalloc((size_t)r->ndist + 1, sizeof *sub_off);
+		uint32_t *bins = xmallocarray((size_t)s->nat, sizeof *bins);
+		for (int t = 0; t < r->ndist; t++) {
+			for (int64_t p = 0; p < s->nat; p++)
+				bins[p] = tk_key(rank_value(r->at_value[p * r->ndist + t], s->absval)) >> KH_SHIFT;
+			rf_build(&rf[t], bins, (size_t)s->nat);
+			sub_off[t + 1] = sub_off[t] + xmul(rf[t].nbins, (size_t)1 << KH_SHIFT);
+		}
 		free(bins);
 		j.values_only = 0;
-		j.rf = &rf;
+		j.rf = rf;
+		j.sub_off = sub_off;
 		j.thread_sub = xcalloc((size_t)threads, sizeof *j.thread_sub);
 	}
 	atomic_store(&j.next, 0);
@@ -881,7 +890,7 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		die("attention scores overflow float32: inputs too large");
 	if (j.rf) {
 		/* Integer sums: the same for any thread count. */
-		size_t ns_ = xmul(xmul((size_t)r->ndist, rf.nbins), (size_t)1 << KH_SHIFT);
+		size_t ns_ = sub_off[r->ndist];
 		sub = xcalloc(ns_ ? ns_ : 1, sizeof *sub);
 		for (int w = 0; w < threads; w++) {
 			for (size_t u = 0; j.thread_sub[w] && u < ns_; u++)
@@ -929,8 +938,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 				int64_t greater;
 				if (j.rf) {
 					/* Exact: entries in higher bins, then key by key in its own. */
-					const uint64_t *c = sub + ((size_t)t * rf.nbins +
-								   (size_t)rf_find(&rf, key >> KH_SHIFT)) * (1u << KH_SHIFT);
+					const uint64_t *c = sub + sub_off[t] +
+							    (size_t)rf_find(&rf[t], key >> KH_SHIFT) * (1u << KH_SHIFT);
 					uint32_t low = key & ((1u << KH_SHIFT) - 1);
 					greater = (int64_t)above[p];
 					for (uint32_t u = low + 1; u < (1u << KH_SHIFT); u++)
@@ -954,7 +963,10 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		free(keys);
 		free(above);
 		free(sub);
-		rf_free(&rf);
+		for (int t = 0; rf && t < r->ndist; t++)
+			rf_free(&rf[t]);
+		free(rf);
+		free(sub_off);
 		free(j.hist);
 		free(j.at_order);
 		free(j.at_start);
