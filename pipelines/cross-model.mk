@@ -12,6 +12,11 @@
 # rank-agreement matrix; coherence of each model-layer with the other
 # families; consensus attention per model (COMBINE over layers, exact over
 # all pairs of aligned genes); figures, report.
+#
+# A category with its own vocabulary in some model (MODEL/resid/CATEGORY/
+# genes.txt, the rows of its layerL.npy, in place of MODEL/genes.txt) is
+# aligned on its own: OUT/CATEGORY/common_genes.txt, the genes every model
+# has in that category; OUT/common_genes.txt stays the models' genes.txt.
 
 include $(dir $(lastword $(MAKEFILE_LIST)))lib/preamble.mk
 
@@ -36,6 +41,10 @@ endif
 
 meta = $(shell awk -F'\t' '$$1 == "$(2)" { print $$2 }' $(1)/meta.tsv)
 name_of = $(notdir $(patsubst %/,%,$(1)))
+# $(1) model dir, $(2) name, $(3) category: the category's genes (mapped to
+# ID_TYPE); common_of: the genes all models share in category $(1)
+cat_genes = $(if $(wildcard $(1)/resid/$(3)/genes.txt),$(OUT)/genes/$(2)/$(3).txt,$(OUT)/genes/$(2).txt)
+common_of = $(if $(CAT_OWN_$(1)),$(OUT)/$(1)/common_genes.txt,$(OUT)/common_genes.txt)
 
 SETTINGS := k=$(K) flags=$(TOPK_FLAGS) id=$(ID_TYPE) map=$(MAP) cols=$(MAP_COLS) combine=$(COMBINE)
 STAMP := $(OUT)/.settings
@@ -51,20 +60,20 @@ endif
 
 # $(1) model dir, $(2) name, $(3) layer, $(4) heads, $(5) category
 define LAYER_RULES
-$(OUT)/$(2)/$(5)/topk/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer$(3).wq.npy $(1)/layer$(3).wk.npy $(OUT)/genes/$(2).txt $(OUT)/common_genes.txt $(STAMP)
+$(OUT)/$(2)/$(5)/topk/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer$(3).wq.npy $(1)/layer$(3).wk.npy $(call cat_genes,$(1),$(2),$(5)) $(call common_of,$(5)) $(STAMP)
 	@mkdir -p $$(@D)
 	attn-topk --resid $$< --wq $(1)/layer$(3).wq.npy --wk $(1)/layer$(3).wk.npy \
 		$$(if $$(wildcard $(1)/layer$(3).bq.npy),--bq $(1)/layer$(3).bq.npy) \
 		$$(if $$(wildcard $(1)/layer$(3).bk.npy),--bk $(1)/layer$(3).bk.npy) \
-		--heads $(4) --top $(K) --genes $(OUT)/genes/$(2).txt --subset $(OUT)/common_genes.txt \
+		--heads $(4) --top $(K) --genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) \
 		--threads $(THREADS) --label model=$(2) --label category=$(5) --label layer=$(3) $(TOPK_FLAGS) -o $$@
 
-$(OUT)/$(2)/$(5)/at/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer$(3).wq.npy $(1)/layer$(3).wk.npy $(OUT)/genes/$(2).txt $(OUT)/common_genes.txt $(OUT)/$(5)/union.tsv.gz $(STAMP)
+$(OUT)/$(2)/$(5)/at/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer$(3).wq.npy $(1)/layer$(3).wk.npy $(call cat_genes,$(1),$(2),$(5)) $(call common_of,$(5)) $(OUT)/$(5)/union.tsv.gz $(STAMP)
 	@mkdir -p $$(@D)
 	attn-topk --resid $$< --wq $(1)/layer$(3).wq.npy --wk $(1)/layer$(3).wk.npy \
 		$$(if $$(wildcard $(1)/layer$(3).bq.npy),--bq $(1)/layer$(3).bq.npy) \
 		$$(if $$(wildcard $(1)/layer$(3).bk.npy),--bk $(1)/layer$(3).bk.npy) \
-		--heads $(4) --at $(OUT)/$(5)/union.tsv.gz --genes $(OUT)/genes/$(2).txt --subset $(OUT)/common_genes.txt \
+		--heads $(4) --at $(OUT)/$(5)/union.tsv.gz --genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) \
 		--threads $(THREADS) --label model=$(2) --label category=$(5) --label layer=$(3) $(TOPK_FLAGS) -o $$@
 
 TOPKS_$(5) += $(OUT)/$(2)/$(5)/topk/layer$(3).tsv.gz
@@ -80,18 +89,26 @@ endef
 # $(1) model dir, $(2) name, $(3) number of layers, $(4) heads, $(5) category
 define CONSENSUS_RULES
 _cin := $(foreach l,$(shell seq 0 $$(($(3) - 1))),$(1)/resid/$(5)/layer$(l).npy $(1)/layer$(l).wq.npy $(1)/layer$(l).wk.npy)
-$(OUT)/$(2)/$(5)/consensus.tsv.gz: $$(_cin) $(OUT)/genes/$(2).txt $(OUT)/common_genes.txt $(STAMP)
+$(OUT)/$(2)/$(5)/consensus.tsv.gz: $$(_cin) $(call cat_genes,$(1),$(2),$(5)) $(call common_of,$(5)) $(STAMP)
 	@mkdir -p $$(@D)
 	attn-topk --model $(1) --category $(5) --combine $(COMBINE) --heads $(4) --top $(K) \
-		--genes $(OUT)/genes/$(2).txt --subset $(OUT)/common_genes.txt --threads $(THREADS) \
+		--genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) --threads $(THREADS) \
 		--label model=$(2) --label category=$(5) $(TOPK_FLAGS) -o $$@
-$(OUT)/$(2)/$(5)/consensus_at.tsv.gz: $$(_cin) $(OUT)/genes/$(2).txt $(OUT)/common_genes.txt $(OUT)/$(5)/consensus_union.tsv.gz $(STAMP)
+$(OUT)/$(2)/$(5)/consensus_at.tsv.gz: $$(_cin) $(call cat_genes,$(1),$(2),$(5)) $(call common_of,$(5)) $(OUT)/$(5)/consensus_union.tsv.gz $(STAMP)
 	@mkdir -p $$(@D)
 	attn-topk --model $(1) --category $(5) --combine $(COMBINE) --heads $(4) --at $(OUT)/$(5)/consensus_union.tsv.gz \
-		--genes $(OUT)/genes/$(2).txt --subset $(OUT)/common_genes.txt --threads $(THREADS) \
+		--genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) --threads $(THREADS) \
 		--label model=$(2) --label category=$(5) $(TOPK_FLAGS) -o $$@
 CONS_$(5) += $(OUT)/$(2)/$(5)/consensus.tsv.gz
 CONSAT_$(5) += $(OUT)/$(2)/$(5)/consensus_at.tsv.gz
+endef
+
+# $(1) model dir, $(2) name, $(3) category with its own genes.txt, $(4) the
+# model's id type
+define CAT_GENES_RULE
+$(OUT)/genes/$(2)/$(3).txt: $(1)/resid/$(3)/genes.txt $(if $(filter-out $(ID_TYPE),$(4)),$(MAP)) $(STAMP)
+	@mkdir -p $$(@D)
+	$(if $(filter $(ID_TYPE),$(4)),cp $$< $$@.tmp,$(PIPE_DIR)/lib/map-genes $(MAP) $(MAP_COLS) < $$< > $$@.tmp) && mv $$@.tmp $$@
 endef
 
 # $(1) model dir
@@ -108,10 +125,14 @@ $(OUT)/genes/$(_m).txt: $(1)/genes.txt $(if $(filter-out $(ID_TYPE),$(_T)),$(MAP
 	@mkdir -p $$(@D)
 	$(if $(filter $(ID_TYPE),$(_T)),cp $$< $$@.tmp,$(PIPE_DIR)/lib/map-genes $(MAP) $(MAP_COLS) < $$< > $$@.tmp) && mv $$@.tmp $$@
 $(OUT)/families.tsv: $(1)/meta.tsv
+$(foreach c,$(CATS),$(if $(wildcard $(1)/resid/$(c)/genes.txt),$(eval $(call CAT_GENES_RULE,$(1),$(_m),$(c),$(_T)))))
+$(foreach c,$(CATS),$(eval CATGENES_$(c) += $(call cat_genes,$(1),$(_m),$(c))))
 $(foreach c,$(CATS),$(foreach l,$(shell seq 0 $$(($(_L) - 1))),$(eval $(call LAYER_RULES,$(1),$(_m),$(l),$(_H),$(c)))))
 $(foreach c,$(CATS),$(eval $(call CONSENSUS_RULES,$(1),$(_m),$(_L),$(_H),$(c))))
 endef
 
+# categories with their own vocabulary in some model, known before any rule
+$(foreach c,$(CATS),$(eval CAT_OWN_$(c) := $(wildcard $(foreach d,$(MODELS),$(patsubst %/,%,$(d))/resid/$(c)/genes.txt))))
 $(foreach d,$(MODELS),$(eval $(call MODEL_RULES,$(patsubst %/,%,$(d)))))
 
 $(OUT)/common_genes.txt: $(foreach m,$(NAMES),$(OUT)/genes/$(m).txt)
@@ -122,6 +143,15 @@ $(OUT)/families.tsv:
 	{ printf 'model\tfamily\n'; for d in $(MODELS); do \
 		printf '%s\t%s\n' "$$(basename $$d)" "$$(awk -F'\t' '$$1 == "family" { print $$2 }' $$d/meta.tsv)"; \
 	done; } > $@.tmp && mv $@.tmp $@
+
+# a category's own common genes; $(1) category
+define CAT_COMMON_RULE
+$(OUT)/$(1)/common_genes.txt: $(CATGENES_$(1))
+	@mkdir -p $$(@D)
+	$(PIPE_DIR)/lib/intersect-lines $$^ > $$@.tmp && mv $$@.tmp $$@
+	@echo "cross-model: $(1): $$$$(wc -l < $$@) genes in common to $(words $(NAMES)) models" >&2
+endef
+$(foreach c,$(CATS),$(if $(CAT_OWN_$(c)),$(eval $(call CAT_COMMON_RULE,$(c)))))
 
 # $(1) category
 define CATEGORY_RULES

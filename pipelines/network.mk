@@ -26,6 +26,10 @@
 # categories, the true fraction's min and max, coherence), fig_fraction,
 # fig_coherence (COHERENCE), fig_cosine (EMB) as .png and .svg, report.html.
 #
+# A category with its own vocabulary (MODEL/resid/CATEGORY/genes.txt, the rows
+# of its layerL.npy, in place of MODEL/genes.txt) has its attention ranked over
+# those genes and its null counted among them (one summary per category).
+#
 # Make is the cache: a second run does nothing; a changed setting re-runs
 # only what it affects (settings stamps).
 
@@ -93,6 +97,8 @@ to_target = > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 meta = $(shell awk -F'\t' '$$1 == "$(2)" { print $$2 }' $(1)/meta.tsv)
 name_of = $(notdir $(patsubst %/,%,$(1)))
+# a category's vocabulary: MODEL/resid/CATEGORY/genes.txt, else MODEL/genes.txt
+genes_of = $(or $(wildcard $(1)/resid/$(2)/genes.txt),$(1)/genes.txt)
 
 # Reuse within-model's top-K: it must hold at least K pairs per layer.
 ifneq ($(strip $(WITHIN)),)
@@ -139,12 +145,12 @@ STAMP_COH := $(call stamp,coherence,coherence=$(COHERENCE))
 
 # $(1) model dir, $(2) model name, $(3) category, $(4) layer, $(5) heads
 define TOPK_RULE
-$(OUT)/$(2)/$(3)/topk/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(1)/genes.txt $(STAMP_TOPK)
+$(OUT)/$(2)/$(3)/topk/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(call genes_of,$(1),$(3)) $(STAMP_TOPK)
 	@mkdir -p $$(@D)
 	attn-topk --resid $$< --wq $(1)/layer$(4).wq.npy --wk $(1)/layer$(4).wk.npy \
 		$$(if $$(wildcard $(1)/layer$(4).bq.npy),--bq $(1)/layer$(4).bq.npy) \
 		$$(if $$(wildcard $(1)/layer$(4).bk.npy),--bk $(1)/layer$(4).bk.npy) \
-		--heads $(5) --top $(K) --genes $(1)/genes.txt --threads $(THREADS) \
+		--heads $(5) --top $(K) --genes $(call genes_of,$(1),$(3)) --threads $(THREADS) \
 		--label model=$(2) --label category=$(3) --label layer=$(4) $(TOPK_FLAGS) -o $$@
 endef
 
@@ -152,7 +158,7 @@ endef
 # missing or stale one (older than what within-model.mk builds it from) stops
 # the run here rather than giving results for old attention.
 define WITHIN_RULE
-$(WITHIN)/$(2)/$(3)/topk/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(1)/genes.txt $(WITHIN)/.settings
+$(WITHIN)/$(2)/$(3)/topk/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(call genes_of,$(1),$(3)) $(WITHIN)/.settings
 	@echo "network: $$@ is missing or older than its inputs: run pipelines/within-model.mk first (same MODELS, CATEGORIES; OUT=$(WITHIN))" >&2; exit 1
 endef
 
@@ -171,10 +177,23 @@ $(eval _cats := $(or $(CATEGORIES),$(notdir $(wildcard $(1)/resid/*))))
 $(if $(_cats),,$(error $(1)/resid/: no categories))
 $(eval NAMES += $(_m))
 $(foreach c,$(_cats),$(foreach l,$(_layers),$(eval $(call $(if $(WITHIN),WITHIN_RULE,TOPK_RULE),$(1),$(_m),$(c),$(l),$(_H)))))
-$(eval $(call MODEL_FILES,$(1),$(_m),$(foreach l,$(_layers),$(foreach c,$(_cats),$(TOPK_DIR)/$(_m)/$(c)/topk/layer$(l).tsv.gz)),$(if $(_map),$(MAP_ARGS))))
+$(eval _own := $(wildcard $(foreach c,$(_cats),$(1)/resid/$(c)/genes.txt)))
+$(eval $(call MODEL_FILES,$(1),$(_m),$(foreach l,$(_layers),$(foreach c,$(_cats),$(TOPK_DIR)/$(_m)/$(c)/topk/layer$(l).tsv.gz)),$(if $(_map),$(MAP_ARGS)),$(_cats),$(_own)))
+$(if $(_own),$(foreach c,$(_cats),$(eval $(call CATEGORY_SUMMARY,$(1),$(_m),$(c),$(if $(_map),$(MAP_ARGS)),$(foreach l,$(_layers),$(TOPK_DIR)/$(_m)/$(c)/topk/layer$(l).tsv.gz)))))
 endef
 
-# $(1) model dir, $(2) name, $(3) top-K files (layer-major), $(4) map options
+# A category's own summary, against its own vocabulary (when some category
+# of the model has one): $(1) model dir, $(2) name, $(3) category, $(4) map
+# options, $(5) its top-K files
+define CATEGORY_SUMMARY
+$(OUT)/$(2)/$(3)/summary.tsv: $(5) $(call genes_of,$(1),$(3)) $(REF) $(if $(4),$(MAP)) $(EMB) $(EMB_NAMES) $(STAMP_PAIRS) $(STAMP_REF)
+	@mkdir -p $$(@D)
+	$(PIPE_DIR)/lib/cat-tsv --rows $(K) $(5) \
+		| edge-join --summary --by model,layer,category --vocab $(call genes_of,$(1),$(3)) $(REF_ARGS) $(4) $(EMB_ARGS) -o $$@
+endef
+
+# $(1) model dir, $(2) name, $(3) top-K files (layer-major), $(4) map options,
+# $(5) categories, $(6) their own vocabularies (then one summary per category)
 define MODEL_FILES
 # the top-K pairs of every layer and category, labelled (in_ref, carried
 # columns, endpoint cosine)
@@ -182,8 +201,8 @@ $(OUT)/$(2)/labels.tsv.gz: $(3) $(REF) $(if $(4),$(MAP)) $(EMB) $(EMB_NAMES) $(S
 	@mkdir -p $$(@D)
 	$(PIPE_DIR)/lib/cat-tsv --rows $(K) $(3) \
 		| edge-join $(REF_ARGS) $(4) $(if $(CARRY),--carry $(CARRY)) $(EMB_ARGS) -o $$@
-$(OUT)/$(2)/summary.tsv: $(OUT)/$(2)/labels.tsv.gz $(1)/genes.txt
-	edge-join --summary --by model,layer,category --vocab $(1)/genes.txt $(REF_ARGS) $(4) $(EMB_ARGS) $$< -o $$@
+$(OUT)/$(2)/summary.tsv: $(OUT)/$(2)/labels.tsv.gz $(if $(6),$(foreach c,$(5),$(OUT)/$(2)/$(c)/summary.tsv),$(1)/genes.txt)
+	$(if $(6),$(PIPE_DIR)/lib/cat-tsv $(foreach c,$(5),$(OUT)/$(2)/$(c)/summary.tsv) $$(to_target),edge-join --summary --by model$(comma)layer$(comma)category --vocab $(1)/genes.txt $(REF_ARGS) $(4) $(EMB_ARGS) $$< -o $$@)
 $(OUT)/$(2)/carry.tsv: $(OUT)/$(2)/labels.tsv.gz
 	$(PIPE_DIR)/lib/carry-medians $$< $$(to_target)
 $(OUT)/$(2)/network.tsv: $(OUT)/$(2)/summary.tsv $(if $(CARRY),$(OUT)/$(2)/carry.tsv)

@@ -5,7 +5,8 @@
 #
 # A model directory holds meta.tsv (n_layers, n_heads, ...), genes.txt,
 # layerL.wq.npy, layerL.wk.npy (+ optional .bq/.bk), and resid/CATEGORY/layerL.npy
-# (see attnkit(7)). For every model x category x layer: the top-K pairs, the
+# (see attnkit(7)); resid/CATEGORY/genes.txt, when present, is that category's
+# vocabulary (the rows of its layerL.npy) in place of genes.txt. For every model x category x layer: the top-K pairs, the
 # union of all layers' pairs evaluated in every layer, then rank agreement
 # between layers for each K in KS, layer Spearman, consecutive-layer curves,
 # residual-stream geometry (rsa), medians over categories, figures and a report.
@@ -37,6 +38,8 @@ endif
 KMAX := $(lastword $(shell printf '%s\n' $(KS) | sort -n))
 meta = $(shell awk -F'\t' '$$1 == "$(2)" { print $$2 }' $(1)/meta.tsv)
 name_of = $(notdir $(patsubst %/,%,$(1)))
+# a category's vocabulary: MODEL/resid/CATEGORY/genes.txt, else MODEL/genes.txt
+genes_of = $(or $(wildcard $(1)/resid/$(2)/genes.txt),$(1)/genes.txt)
 
 # The settings that change results; a stamp file changes only when they do.
 SETTINGS := kmax=$(KMAX) flags=$(TOPK_FLAGS)
@@ -47,20 +50,20 @@ ALL :=
 
 # $(1) model dir, $(2) model name, $(3) category, $(4) layer, $(5) heads
 define LAYER_RULES
-$(OUT)/$(2)/$(3)/topk/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(1)/genes.txt $(STAMP)
+$(OUT)/$(2)/$(3)/topk/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(call genes_of,$(1),$(3)) $(STAMP)
 	@mkdir -p $$(@D)
 	attn-topk --resid $$< --wq $(1)/layer$(4).wq.npy --wk $(1)/layer$(4).wk.npy \
 		$$(if $$(wildcard $(1)/layer$(4).bq.npy),--bq $(1)/layer$(4).bq.npy) \
 		$$(if $$(wildcard $(1)/layer$(4).bk.npy),--bk $(1)/layer$(4).bk.npy) \
-		--heads $(5) --top $(KMAX) --genes $(1)/genes.txt --threads $(THREADS) \
+		--heads $(5) --top $(KMAX) --genes $(call genes_of,$(1),$(3)) --threads $(THREADS) \
 		--label model=$(2) --label category=$(3) --label layer=$(4) $(TOPK_FLAGS) -o $$@
 
-$(OUT)/$(2)/$(3)/at/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(OUT)/$(2)/$(3)/union.tsv.gz $(STAMP)
+$(OUT)/$(2)/$(3)/at/layer$(4).tsv.gz: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(call genes_of,$(1),$(3)) $(OUT)/$(2)/$(3)/union.tsv.gz $(STAMP)
 	@mkdir -p $$(@D)
 	attn-topk --resid $$< --wq $(1)/layer$(4).wq.npy --wk $(1)/layer$(4).wk.npy \
 		$$(if $$(wildcard $(1)/layer$(4).bq.npy),--bq $(1)/layer$(4).bq.npy) \
 		$$(if $$(wildcard $(1)/layer$(4).bk.npy),--bk $(1)/layer$(4).bk.npy) \
-		--heads $(5) --at $(OUT)/$(2)/$(3)/union.tsv.gz --genes $(1)/genes.txt --threads $(THREADS) \
+		--heads $(5) --at $(OUT)/$(2)/$(3)/union.tsv.gz --genes $(call genes_of,$(1),$(3)) --threads $(THREADS) \
 		--label model=$(2) --label category=$(3) --label layer=$(4) $(TOPK_FLAGS) -o $$@
 endef
 
@@ -75,7 +78,7 @@ $(OUT)/$(2)/$(3)/eval.tsv.gz: $(foreach l,$(4),$(OUT)/$(2)/$(3)/at/layer$(l).tsv
 $(OUT)/$(2)/$(3)/rsa.tsv: $(foreach l,$(4),$(1)/resid/$(3)/layer$(l).npy)
 	@mkdir -p $$(@D)
 	rsa $(foreach l,$(4),--label $(l)) \
-		$$$$([ $$$$(grep -c . $(1)/genes.txt) -le $(RSA_EXACT_MAX) ] || echo --sample $(RSA_SAMPLE)) \
+		$$$$([ $$$$(grep -c . $(call genes_of,$(1),$(3))) -le $(RSA_EXACT_MAX) ] || echo --sample $(RSA_SAMPLE)) \
 		$$^ -o $$@
 endef
 
