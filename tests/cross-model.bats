@@ -8,7 +8,8 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	command -v datamash >/dev/null || skip "datamash missing"
 	command -v gnuplot >/dev/null || skip "gnuplot missing"
-	PIPE="make -f $TOP/pipelines/cross-model.mk AK_BIN=$BIN"
+	# V=1: recipes echoed, so the tests see which steps ran (status lines alone name only targets)
+	PIPE="make -f $TOP/pipelines/cross-model.mk AK_BIN=$BIN V=1"
 }
 
 @test "cross-model: planted shared pairs give the highest coherence (middle layers of converging models)" {

@@ -10,7 +10,8 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	command -v datamash >/dev/null || skip "datamash missing"
 	command -v gnuplot >/dev/null || skip "gnuplot missing"
-	PIPE="make -f $TOP/pipelines/network.mk AK_BIN=$BIN"
+	# V=1: recipes echoed, so the tests see which steps ran (status lines alone name only targets)
+	PIPE="make -f $TOP/pipelines/network.mk AK_BIN=$BIN V=1"
 	SIMNET="MODELS=sim/alpha sim/alpha2 sim/beta sim/gamma"
 }
 
