@@ -397,6 +397,29 @@ h5frame_t *h5mat_obs(const char *spec)
 	return fr;
 }
 
+/* A 10x file of several modalities (CellRanger's CRISPR Guide Capture,
+ * Antibody Capture) keeps every feature in one matrix: read as genes, the
+ * guides' counts would enter library sizes, HVGs and DE as if they were
+ * genes. Refused, naming what is there, rather than a silent wrong answer. */
+static void gex_only(const h5x_t *x, const h5frame_t *fr)
+{
+	int c = -1;
+	for (int i = 0; i < fr->ncol; i++)
+		if (!strcmp(fr->col[i].name, "feature_type"))
+			c = i;
+	if (x->flavor != FL_10X || c < 0)
+		return;
+	int64_t other = 0, first = -1;
+	for (int64_t r = 0; r < fr->rows; r++)
+		if (strcmp(fr->col[c].v[r], "Gene Expression") && other++ == 0)
+			first = r;
+	if (other)
+		die("%s: %lld of %lld features are not 'Gene Expression' (the first: '%s', type '%s'); "
+		    "they would be counted as genes: write the Gene Expression rows alone "
+		    "(e.g. scanpy.read_10x_h5(gex_only=True), then .write_h5ad)",
+		    x->f->path, (long long)other, (long long)fr->rows, fr->col[0].v[first], fr->col[c].v[first]);
+}
+
 char **h5x_genes(h5x_t *x, const char *col)
 {
 	h5frame_t *fr = frame(x, 0);
@@ -406,6 +429,7 @@ char **h5x_genes(h5x_t *x, const char *col)
 		return NULL;
 	}
 	check_len(x, fr, h5x_ngenes(x), "genes");
+	gex_only(x, fr);
 	int c = col ? h5frame_col(fr, col) : 0;
 	char **v = fr->col[c].v;
 	fr->col[c].v = NULL;

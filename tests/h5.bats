@@ -57,7 +57,8 @@ nox.h5ad:layers/counts"
 }
 
 @test "h5: obs serves as the cells table: --where on categorical, string, int, float, bool, nullable columns" {
-	for w in perturbation=ctrl batch=b2 n_genes=5 frac=0.84 is_good=True is_good=False \
+	# (gene-stats needs 2 cells: each value is held by at least two)
+	for w in perturbation=ctrl batch=b2 n_genes=5 frac=0.452 is_good=True is_good=False \
 		score=1e+16 score=0.30000000000000004 f32=0.33333334 n_na=3; do
 		SPECS="csr.h5ad csc_i64.h5ad" same gene-stats --where "$w"
 	done
@@ -163,6 +164,9 @@ nox.h5ad:layers/counts"
 	assert_data_error "obsm/X_pca is an embedding"
 	run ak gene-stats --counts tenx.h5:other
 	assert_data_error "a 10x file holds one matrix"
+	# a multi-modal 10x file: guides are not genes
+	run ak gene-stats --counts tenx_guides.h5
+	assert_data_error "tenx_guides.h5: 2 of 16 features are not 'Gene Expression' (the first: 'sgA-1', type 'CRISPR Guide Capture')"
 	run ak gene-stats --counts csr.h5ad:obs
 	assert_data_error "obs is a group with encoding 'dataframe', not a matrix"
 	run ak gene-stats --counts csr.h5ad --gene-col highly_variable

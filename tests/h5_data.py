@@ -122,6 +122,20 @@ with h5py.File(P("tenx.h5"), "w") as f:
     ft.create_dataset("_all_tag_keys", data=np.array(["genome"], dtype="S"))
     f.attrs["library_ids"] = np.array(["lib"], dtype="S")
 
+# the same with two guide-capture features appended (CellRanger multi-modal)
+with h5py.File(P("tenx_guides.h5"), "w") as f:
+    mg = sp.vstack([m, sp.csc_matrix(np.ones((2, m.shape[1]), dtype=np.int32))]).tocsc()
+    g = f.create_group("matrix")
+    g.create_dataset("data", data=mg.data)
+    g.create_dataset("indices", data=mg.indices.astype(np.int64))
+    g.create_dataset("indptr", data=mg.indptr.astype(np.int64))
+    g.create_dataset("shape", data=np.array(mg.shape, dtype=np.int32))
+    g.create_dataset("barcodes", data=np.array(cells, dtype="S"))
+    ft = g.create_group("features")
+    ft.create_dataset("id", data=np.array(list(genes) + ["sgA-1", "sgA-2"], dtype="S"))
+    ft.create_dataset("name", data=np.array(list(symbols) + ["sgA-1", "sgA-2"], dtype="S"))
+    ft.create_dataset("feature_type", data=np.array(["Gene Expression"] * ng + ["CRISPR Guide Capture"] * 2, dtype="S"))
+
 # loom: genes x cells dense, row_attrs / col_attrs, a layer
 with h5py.File(P("data.loom"), "w") as f:
     f.create_dataset("matrix", data=counts.T.astype(np.float32), chunks=(4, 16))
