@@ -18,7 +18,7 @@
 #include "xalloc.h"
 
 static const char usage[] =
-	"usage: de-call --counts FILE [--genes FILE] --cells FILE [--where COL=VALUE]...\n"
+	"usage: de-call --counts FILE [--genes FILE] [--cells FILE] [--where COL=VALUE]...\n"
 	"               [--no-normalize] --group COL --control VALUE|rest [--test welch|mwu]\n"
 	"               [--lfc X] [--alpha A] [--min-cells N] [-o OUT]\n"
 	"\n"
