@@ -52,7 +52,11 @@ $(foreach d,$(MODELS),$(if $(shell grep -q '	' $(d)/meta.tsv && echo tab),,$(err
 # variables are passed as MAKEOVERRIDES). AK_STATUS=0 turns it off (make echoes recipes again).
 AK_STATUS ?= 1
 ifneq ($(AK_STATUS),0)
-ifeq ($(MAKELEVEL),0)
+# The top-level pipeline make counts; its sub-makes (the sensitivity grid)
+# inherit AK_TOTAL. Not MAKELEVEL: a pipeline run from another make (make
+# check, a user's own Makefile) is a top level too.
+ifneq ($(origin AK_TOTAL),environment)
+AK_TOPLEVEL := 1
 AK_TOTAL := $(shell $(MAKE) --no-print-directory -n --trace -f $(firstword $(MAKEFILE_LIST)) $(MAKECMDGOALS) $(MAKEOVERRIDES) AK_STATUS=0 2>&1 | grep -c "update target")
 export AK_TOTAL
 endif
@@ -68,7 +72,7 @@ ifneq ($(V),1)
 .SILENT:
 # .SILENT also silences make's own "Nothing to be done": said here when the
 # dry run found no step
-ifeq ($(MAKELEVEL)$(AK_TOTAL),00)
+ifeq ($(AK_TOPLEVEL)$(AK_TOTAL),10)
 $(info Nothing to be done: every output in $(OUT) is up to date.)
 endif
 endif
