@@ -9,7 +9,8 @@ setup() {
 	command -v gnuplot >/dev/null || skip "gnuplot missing"
 	# small populations; no real data unless a test asks for it
 	# the contrast test and the subsamples only where a test asks for them
-	PIPE="make -f $TOP/pipelines/cssi.mk AK_BIN=$BIN CELLS_PER_STATE=60 GENES=120 TFS=12 EDGES=20 PBMC=/nonexistent CONTRAST_PERM=0 BOOT=0"
+	# V=1: recipes echoed, so the cache checks see which steps ran
+	PIPE="make -f $TOP/pipelines/cssi.mk AK_BIN=$BIN V=1 CELLS_PER_STATE=60 GENES=120 TFS=12 EDGES=20 PBMC=/nonexistent CONTRAST_PERM=0 BOOT=0"
 }
 
 # mean of the ratio column per states for one strata type, "states ratio" lines
