@@ -111,7 +111,7 @@ REPORTS="within/report.html cross/report.html network/report.html cssi/report.ht
 	grep -q 'survive FDR' pert/report.html
 	grep -q '<h2 id="verdict">' pert/report.html
 	grep -Eq '<p class="finding( warn)?">[0-9] of 4 criteria pass' pert/report.html
-	[ "$(grep -o 'id="[a-z]*"' pert/report.html | tr '\n' ' ')" = 'id="verdict" id="power" id="summary" id="auroc" id="degenes" id="incremental" id="reference" id="registry" id="files" ' ]
+	[ "$(grep -o 'id="[a-z]*"' pert/report.html | tr '\n' ' ')" = 'id="verdict" id="power" id="summary" id="auroc" id="degenes" id="incremental" id="reference" id="battery" id="registry" id="files" ' ]
 	grep -q 'the paired tests over perturbations have n = ' pert/report.html
 	grep -q 'reference edges among the universe genes; the reference tests score' pert/report.html
 	grep -q 'Median rank of the DE genes: <code>' pert/report.html
@@ -152,13 +152,15 @@ REPORTS="within/report.html cross/report.html network/report.html cssi/report.ht
 	    assert np.isclose(r.lfc, de.loc[(r.perturbation, r.gene), 'lfc'], rtol=1e-12)
 	# incremental: deltas with the delta's interval, baselines with the AUROC's
 	inc = pd.read_csv('pert/incremental.tsv', sep='\t')
+	# the battery's long table: the paper's protocol rows are the report's
+	inc = inc[(inc.split == 'perturbation') & (inc.model == 'logit') & (inc.metric == 'auroc')].reset_index(drop=True)
 	d = pd.read_csv('pert/incremental_delta.tsv', sep='\t')
 	b = pd.read_csv('pert/incremental_baselines.tsv', sep='\t')
 	base = inc[inc.set == inc.baseline].set_index('set')
 	rest = inc[inc.set != inc.baseline].reset_index(drop=True)
 	assert list(d.feature_set) == list(rest.set) and list(b.feature_set) == list(base.index)
 	assert np.allclose(d.delta_ci_lo, rest.ci_lo) and np.allclose(d.delta_ci_hi, rest.ci_hi)
-	assert np.allclose(d.auroc_baseline, base.auroc[rest.baseline].to_numpy())
+	assert np.allclose(d.auroc_baseline, base.value[rest.baseline].to_numpy())
 	assert np.allclose(b.auroc_ci_lo, base.ci_lo) and (b.auroc_ci_lo <= b.auroc).all() and (b.auroc <= b.auroc_ci_hi).all()
 	print('ok', len(got), len(d), len(b))
 	PY
