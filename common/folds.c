@@ -8,12 +8,7 @@
 
 void folds_random(int64_t n, int k, uint64_t seed, int *fold)
 {
-	int64_t *perm = xmallocarray((size_t)(n ? n : 1), sizeof *perm);
-	for (int64_t i = 0; i < n; i++)
-		perm[i] = i;
-	rng_t r;
-	rng_seed(&r, seed);
-	rng_shuffle_i64(&r, perm, n);
+	int64_t *perm = rng_perm(seed, n);
 	int64_t base = n / k, extra = n % k, pos = 0;
 	for (int f = 0; f < k; f++) {
 		int64_t sz = base + (f < extra);
@@ -23,42 +18,34 @@ void folds_random(int64_t n, int k, uint64_t seed, int *fold)
 	free(perm);
 }
 
+/* One sift-down of NumPy's aheapsort_: tmp settles from heap slot i of the
+ * 1-based heap a[1..n], the larger child first (v decides). */
+static void np_sift(const int64_t *v, int64_t *a, int64_t i, int64_t n, int64_t tmp)
+{
+	for (int64_t j = i << 1; j <= n;) {
+		if (j < n && v[a[j]] < v[a[j + 1]])
+			j++;
+		if (!(v[tmp] < v[a[j]]))
+			break;
+		a[i] = a[j];
+		i = j;
+		j += j;
+	}
+	a[i] = tmp;
+}
+
 /* NumPy's aheapsort_ (npysort/heapsort.cpp), the introsort fallback. The
  * arrays are offset by one for heap indexing, as there. */
 static void np_aheapsort(const int64_t *v, int64_t *tosort, int64_t n)
 {
-	int64_t *a = tosort - 1, i, j, l, tmp;
-	for (l = n >> 1; l > 0; --l) {
-		tmp = a[l];
-		for (i = l, j = l << 1; j <= n;) {
-			if (j < n && v[a[j]] < v[a[j + 1]])
-				j += 1;
-			if (v[tmp] < v[a[j]]) {
-				a[i] = a[j];
-				i = j;
-				j += j;
-			} else {
-				break;
-			}
-		}
-		a[i] = tmp;
-	}
+	int64_t *a = tosort - 1;
+	for (int64_t l = n >> 1; l > 0; --l)
+		np_sift(v, a, l, n, a[l]);
 	for (; n > 1;) {
-		tmp = a[n];
+		int64_t tmp = a[n];
 		a[n] = a[1];
 		n -= 1;
-		for (i = 1, j = 2; j <= n;) {
-			if (j < n && v[a[j]] < v[a[j + 1]])
-				j++;
-			if (v[tmp] < v[a[j]]) {
-				a[i] = a[j];
-				i = j;
-				j += j;
-			} else {
-				break;
-			}
-		}
-		a[i] = tmp;
+		np_sift(v, a, 1, n, tmp);
 	}
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "xalloc.h"
 
 uint64_t rng_mix64(uint64_t *state)
 {
@@ -71,6 +72,17 @@ void rng_shuffle_i64(rng_t *r, int64_t *a, int64_t n)
 		a[i] = a[j];
 		a[j] = t;
 	}
+}
+
+int64_t *rng_perm(uint64_t seed, int64_t n)
+{
+	int64_t *perm = xmallocarray((size_t)(n ? n : 1), sizeof *perm);
+	for (int64_t i = 0; i < n; i++)
+		perm[i] = i;
+	rng_t r;
+	rng_seed(&r, seed);
+	rng_shuffle_i64(&r, perm, n);
+	return perm;
 }
 
 double rng_norm(rng_t *r)

@@ -26,5 +26,8 @@ double rng_norm(rng_t *r);
 void rng_boot_counts(rng_t *r, double *counts, int64_t n);
 void rng_shuffle_u8(rng_t *r, unsigned char *a, int64_t n);
 void rng_shuffle_i64(rng_t *r, int64_t *a, int64_t n);
+/* 0..n-1 shuffled by rng_shuffle_i64 from rng_seed(seed): a new array
+ * (at least one element), for the caller to free. */
+int64_t *rng_perm(uint64_t seed, int64_t n);
 
 #endif

@@ -403,13 +403,8 @@ static int64_t make_strata(const expr_t *e, const char *col, int64_t min_cells, 
  * seeded Fisher-Yates permutation, so every stratum keeps its size. */
 static void shuffle_strata(int32_t *sid, int64_t n, uint64_t seed)
 {
-	int64_t *perm = xmallocarray((size_t)n, sizeof *perm);
+	int64_t *perm = rng_perm(seed, n);
 	int32_t *copy = xmallocarray((size_t)n, sizeof *copy);
-	for (int64_t i = 0; i < n; i++)
-		perm[i] = i;
-	rng_t r;
-	rng_seed(&r, seed);
-	rng_shuffle_i64(&r, perm, n);
 	memcpy(copy, sid, (size_t)n * sizeof *sid);
 	for (int64_t i = 0; i < n; i++)
 		sid[i] = copy[perm[i]];
@@ -467,12 +462,7 @@ static int64_t subsample(uint8_t *keep, int64_t n, double frac, uint64_t seed)
 	int64_t m = (int64_t)llround(frac * (double)n);
 	if (m < 1) m = 1;
 	if (m > n) m = n;
-	int64_t *perm = xmallocarray((size_t)(n ? n : 1), sizeof *perm);
-	for (int64_t i = 0; i < n; i++)
-		perm[i] = i;
-	rng_t r;
-	rng_seed(&r, seed);
-	rng_shuffle_i64(&r, perm, n);
+	int64_t *perm = rng_perm(seed, n);
 	memset(keep, 0, (size_t)n);
 	for (int64_t i = 0; i < m; i++)
 		keep[perm[i]] = 1;
