@@ -198,7 +198,7 @@ $(OUT)/fig_coherence.png: $(OUT)/coherence.median.tsv
 		--title "Coherence with other model families: mean -log10(2 min(q, 0.5)) over their layers (1 = median quantile 0.05)" \
 		--xlabel "layer" --ylabel "coherence" $< $(basename $@)
 
-$(OUT)/report.html: $(OUT)/fig_cross.png $(OUT)/fig_coherence.png $(OUT)/coherence.median.tsv $(OUT)/consensus.tsv $(OUT)/consensus_rank_quantile.tsv $(OUT)/common_genes.txt $(OUT)/families.tsv
+$(OUT)/report.html: $(OUT)/fig_cross.png $(OUT)/fig_coherence.png $(OUT)/coherence.median.tsv $(OUT)/consensus.tsv $(OUT)/consensus_rank_quantile.tsv $(OUT)/common_genes.txt $(OUT)/families.tsv $(foreach c,$(CATS),$(call common_of,$(c)))
 	$(PIPE_DIR)/lib/report-cross "$(OUT)" "$(NAMES)" "$(K)" "$(TOPK_FLAGS)" "$(MODELS)" > $@.tmp && mv $@.tmp $@
 	echo "report: $@" >&2
 

@@ -123,8 +123,12 @@ assert s['null_fraction'].nunique() == 1 and len(s) == 4, s"
 
 @test "category-vocab: cross-model aligns each category on the genes all models have in it (through MAP)" {
 	run make -f "$TOP/pipelines/cross-model.mk" AK_BIN="$BIN" MODELS="sim/alpha sim/beta" OUT=c K=20 \
-		MAP=sim/id_map.tsv MAP_COLS=ensembl_gene,symbol -j2 c/cat1/eval.tsv.gz c/cat2/eval.tsv.gz
+		MAP=sim/id_map.tsv MAP_COLS=ensembl_gene,symbol -j2 c/cat1/eval.tsv.gz c/cat2/eval.tsv.gz c/report.html
 	assert_success
+	# the report says how many genes the category with its own vocabulary compares
+	n2=$(wc -l < c/cat2/common_genes.txt)
+	grep -q "Category <code>cat2</code> has its own vocabulary in every model: <b>$n2 genes in common</b>" c/report.html
+	! grep -q "Category <code>cat1</code>" c/report.html
 	"$PY" - <<'PY'
 import pandas as pd
 mp = pd.read_csv("sim/id_map.tsv", sep="\t")
