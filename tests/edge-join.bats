@@ -270,31 +270,15 @@ PY
 	assert_output --partial "ok"
 }
 
-# Fisher kernel, directly: common/fisher.c compiled with a tiny driver, on
+# Fisher kernel, directly: common/fisher.c through tests/unit/fisher.c, on
 # thousands of tables from tiny to billions of counts.
-build_fisher_driver() {
-	command -v cc >/dev/null || skip "no C compiler"
-	[ -z "${AK_VALGRIND:-}" ] || skip "does not run a filter"
-	cat > drv.c <<'C'
-#include <stdio.h>
-#include "fisher.h"
-int main(void)
-{
-	long long a, b, c, d;
-	while (scanf("%lld %lld %lld %lld", &a, &b, &c, &d) == 4)
-		printf("%.17g %.17g %.17g %.17g\n", fisher_greater(a, b, c, d),
-		       fisher_greater_log(a, b, c, d), fisher_odds_ratio(a, b, c, d), fisher_less(a, b, c, d));
-	return 0;
-}
-C
-	cc -std=c11 -O2 -I"$TOP/common" drv.c "$TOP/common/fisher.c" -lm -o drv
-}
 
 @test "fisher: p and odds ratio equal scipy.stats.fisher_exact on 2500 tables up to millions of counts (rel 1e-9)" {
 	need_py scipy
-	build_fisher_driver
-	run "$PY" - <<'PY'
-import numpy as np, subprocess
+	[ -z "${AK_VALGRIND:-}" ] || skip "does not run a filter"
+	drv=$(unit_bin fisher)
+	run env DRV="$drv" "$PY" - <<'PY'
+import numpy as np, subprocess, os
 from scipy.stats import fisher_exact
 rng = np.random.default_rng(3)
 T = [(0, 0, 0, 0), (5, 0, 0, 5), (0, 5, 5, 0), (0, 0, 1, 1), (1, 0, 0, 0), (3, 1, 1, 3), (0, 10, 10, 1000),
@@ -308,7 +292,7 @@ for scale in [10, 100, 1000, 10**4, 10**5, 10**6, 3 * 10**6]:
         a = int(rng.integers(lo, hi + 1)) if rng.random() < 0.2 else \
             int(min(hi, max(lo, round(mean + rng.normal(0, rng.choice([0.5, 2, 5, 12])) * sd))))
         T.append((a, n - a, K - a, N - K - n + a))
-out = subprocess.run(["./drv"], input="".join("%d %d %d %d\n" % t for t in T),
+out = subprocess.run([os.environ["DRV"]], input="".join("%d %d %d %d\n" % t for t in T),
                      capture_output=True, text=True, check=True).stdout.split("\n")
 worst, tested = 0.0, 0
 for t, line in zip(T, out):
@@ -338,9 +322,10 @@ PY
 @test "fisher: exact against mpmath for counts up to 1e9 and p-values down to 1e-300 and below (scipy sane there)" {
 	need_py scipy
 	need_py mpmath
-	build_fisher_driver
-	run "$PY" - <<'PY'
-import numpy as np, subprocess, mpmath as mp
+	[ -z "${AK_VALGRIND:-}" ] || skip "does not run a filter"
+	drv=$(unit_bin fisher)
+	run env DRV="$drv" "$PY" - <<'PY'
+import numpy as np, subprocess, os, mpmath as mp
 from scipy.stats import fisher_exact
 mp.mp.dps = 30
 eps = mp.mpf(10) ** -20
@@ -370,7 +355,7 @@ for _ in range(30):
     sd = np.sqrt(mean * (1 - K / N) * (N - n) / (N - 1))
     a = int(min(min(n, K), max(max(0, n + K - N), round(mean + rng.choice([1.0, 3, 8]) * sd))))
     T.append((a, n - a, K - a, N - K - n + a))
-out = subprocess.run(["./drv"], input="".join("%d %d %d %d\n" % t for t in T),
+out = subprocess.run([os.environ["DRV"]], input="".join("%d %d %d %d\n" % t for t in T),
                      capture_output=True, text=True, check=True).stdout.split("\n")
 worst_s = 0.0
 for t, line in zip(T, out):

@@ -31,6 +31,13 @@ need_data() {
 	done
 }
 
+# A C unit-test driver (tests/unit/NAME.c), built by `make units` into
+# BINDIR/unit in the flavour under test; missing is a failure, not a skip.
+unit_bin() {
+	[ -x "$BIN/unit/$1" ] || { echo "$BIN/unit/$1 missing: run make units (make check builds it)" >&2; return 1; }
+	printf '%s\n' "$BIN/unit/$1"
+}
+
 need_py() {
 	"$PY" -c "import ${1:-numpy}" 2>/dev/null || skip "python3 module ${1:-numpy} missing"
 }

@@ -6,8 +6,7 @@
 
 setup() { load helper; cd "$BATS_TEST_TMPDIR"; }
 
-# Build the unit with the sanitizers when the suite runs against bin-san.
-build_unit() {
+unit() {
 	command -v cc > /dev/null || skip "no C compiler"
 	local san=()
 	case "$BIN" in *san*) san=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all) ;; esac
@@ -25,18 +24,16 @@ unit() {
 }
 
 @test "keyhist: counts above and within a bin equal brute force (two seeds)" {
-	build_unit keyhist
-	run unit ./keyhist 1
+	run unit "$(unit_bin keyhist)" 1
 	assert_success
 	assert_output "ok 760002 498838"
-	run unit ./keyhist 7
+	run unit "$(unit_bin keyhist)" 7
 	assert_success
 	assert_output "ok 760002 498628"
 }
 
 @test "keyhist: counts beyond 2^32 entries stay exact" {
-	build_unit keyhist64
-	run unit ./keyhist64
+	run unit "$(unit_bin keyhist64)"
 	assert_success
 	assert_output "ok 12884901885"
 }

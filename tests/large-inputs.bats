@@ -76,11 +76,3 @@ assert a.shape == (2, 300000) and (a == want).all(), a[:, :5]'
 	assert_data_error "cut.gz"
 }
 
-@test "large: rank histogram counts beyond 2^32 entries (unit level)" {
-	command -v cc > /dev/null || skip "no C compiler"
-	cc -std=c11 -D_GNU_SOURCE -O1 -I"$TOP/common" "$TOP/tests/unit/keyhist64.c" \
-		"$TOP"/common/keyhist.c "$TOP"/common/xalloc.c "$TOP"/common/err.c -o kh64
-	run ./kh64
-	assert_success
-	assert_output "ok 12884901885"
-}
