@@ -65,7 +65,8 @@ enum { EXPR_OPT_COUNTS = 1000, EXPR_OPT_GENES, EXPR_OPT_CELLS, EXPR_OPT_WHERE, E
 #define EXPR_USAGE \
 	"  --counts FILE        counts: MatrixMarket .mtx[.gz] (genes x cells) or a dense\n" \
 	"                       .npy/.akm/.tsv (cells x genes); '-' is stdin; or HDF5:\n" \
-	"                       a.h5ad[:layers/NAME|:raw/X], 10x .h5, .loom\n" \
+	"                       a.h5ad[:layers/NAME|:raw/X], .loom, 10x .h5 (its Gene\n" \
+	"                       Expression rows; f.h5:TYPE reads another feature type)\n" \
 	"  --genes FILE         gene names, one per line (rows of the .mtx, columns of a\n" \
 	"                       dense matrix; an .akm's column names serve otherwise)\n" \
 	"  --cells FILE         cells table, TSV with a header, one row per cell\n" \

@@ -38,6 +38,11 @@ struct h5x {
 	int embedding;          /* obsm/NAME: cells x dims, no genes */
 	char *group;            /* 10x v2: the genome group */
 	char *var;              /* h5ad: var or raw/var */
+	/* 10x of several feature types: stored feature -> gene of the view, -1
+	 * when left out (NULL: every feature is a gene). */
+	int64_t *keep;
+	int64_t nkeep;
+	char *types;            /* the feature types read, for mat info */
 };
 
 static const char *const EXTS[] = { ".h5ad", ".h5", ".hdf5", ".loom", NULL };
@@ -265,9 +270,8 @@ static char *resolve(h5x_t *x, const char *member)
 		x->embedding = strncmp(member, "obsm/", 5) == 0;
 		return xstrdup(member);
 	case FL_10X:
+		/* a member other than "matrix" names feature types (see pick_features) */
 		x->genes_rows = 1;
-		if (member && *member && strcmp(member, "matrix") != 0)
-			die("%s: a 10x file holds one matrix ('matrix'), not '%s'", f->path, member);
 		x->group = xstrdup("matrix");
 		return xstrdup("matrix");
 	case FL_10X2: {
@@ -295,7 +299,136 @@ static char *resolve(h5x_t *x, const char *member)
 	return xstrdup(member);
 }
 
-static h5x_t *x_open(const char *spec)
+#define GEX "Gene Expression"
+
+/* The distinct values of v[0..n) in order of first appearance, with counts. */
+static int64_t distinct(char **v, int64_t n, char ***val, int64_t **cnt)
+{
+	int64_t k = 0;
+	*val = NULL;
+	*cnt = NULL;
+	for (int64_t i = 0; i < n; i++) {
+		int64_t j = 0;
+		while (j < k && strcmp((*val)[j], v[i]))
+			j++;
+		if (j == k) {
+			*val = xreallocarray(*val, (size_t)k + 1, sizeof **val);
+			*cnt = xreallocarray(*cnt, (size_t)k + 1, sizeof **cnt);
+			(*val)[k] = v[i];
+			(*cnt)[k++] = 0;
+		}
+		(*cnt)[j]++;
+	}
+	return k;
+}
+
+/* "Gene Expression (14), CRISPR Guide Capture (2)" into buf. */
+static void type_list(char *buf, size_t cap, char **val, const int64_t *cnt, int64_t k)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int64_t j = 0; j < k && len < cap; j++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s (%lld)", j ? ", " : "", val[j],
+				       (long long)cnt[j]);
+}
+
+/* Whether the comma-separated list names type t. */
+static int listed(const char *list, const char *t)
+{
+	size_t n = strlen(t);
+	for (const char *p = list; p;) {
+		const char *e = strchr(p, ',');
+		size_t k = e ? (size_t)(e - p) : strlen(p);
+		if (k == n && strncmp(p, t, n) == 0)
+			return 1;
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Dies unless every type of the list `want` is among the file's k types. */
+static void check_types(const h5f_t *f, const char *want, int named, char **val, const int64_t *cnt,
+			int64_t k)
+{
+	char have[600];
+	type_list(have, sizeof have, val, cnt, k);
+	const char *eg = k ? val[0] : "TYPE";
+	for (const char *p = want; p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int64_t j = 0;
+		while (j < k && !(strlen(val[j]) == len && strncmp(val[j], p, len) == 0))
+			j++;
+		if (j == k && named)
+			die("%s: no features of type '%.*s' (the file has: %s; the member of a 10x file is "
+			    "'matrix' or feature types, as '%s:%s')", f->path, (int)len, p, have, f->path, eg);
+		if (j == k)
+			die("%s: no Gene Expression features (the file has: %s): name the type to read, "
+			    "as '%s:%s'", f->path, have, f->path, eg);
+		p = e ? e + 1 : NULL;
+	}
+}
+
+/* "reading the 14 Gene Expression features of 18; left out 2 Antibody
+ * Capture, 2 CRISPR Guide Capture" on stderr. */
+static void note_left_out(const h5x_t *x, int64_t n, char **val, const int64_t *cnt, int64_t k)
+{
+	char out[600];
+	size_t len = 0;
+	out[0] = '\0';
+	for (int64_t j = 0; j < k && len < sizeof out; j++)
+		if (strcmp(val[j], GEX))
+			len += (size_t)snprintf(out + len, sizeof out - len, "%s%lld %s", len ? ", " : "",
+					       (long long)cnt[j], val[j]);
+	warn("%s: reading the %lld Gene Expression features of %lld; left out %s (read those as '%s:TYPE')",
+	     x->f->path, (long long)x->nkeep, (long long)n, out, x->f->path);
+}
+
+/* A 10x file of several modalities (CellRanger's CRISPR Guide Capture,
+ * Antibody Capture) keeps every feature in one matrix: read as genes, the
+ * guides' counts would enter library sizes, HVGs and DE. So FILE.h5 (or
+ * FILE.h5:matrix) is its Gene Expression rows, as scanpy.read_10x_h5's
+ * gex_only=True default reads it, and FILE.h5:TYPE[,TYPE...] names the
+ * feature types to read instead. `loud` says on stderr what was left out
+ * (naming the types is asking for it: silent). */
+static void pick_features(h5x_t *x, const char *member, int loud)
+{
+	const h5f_t *f = x->f;
+	int named = member && *member && strcmp(member, "matrix") != 0;
+	const char *ft = "matrix/features/feature_type";
+	if (h5_kind(f->id, ft) != H5K_DATASET) {
+		if (named)
+			die("%s: a 10x file holds one matrix ('matrix'), not '%s' (no %s to select by)", f->path,
+			    member, ft);
+		return;
+	}
+	hid_t d = h5_dopen(f, f->id, ft);
+	int64_t n;
+	char **type = h5frame_strings(f, d, ft, &n);
+	H5Dclose(d);
+	if (n != x->m.rows)
+		die("%s: %s has %lld values for %lld features", f->path, ft, (long long)n, (long long)x->m.rows);
+	char **val;
+	int64_t *cnt, k = distinct(type, n, &val, &cnt);
+	const char *want = named ? member : GEX;
+	check_types(f, want, named, val, cnt, k);
+	x->types = xstrdup(want);
+	x->keep = xmallocarray((size_t)(n ? n : 1), sizeof *x->keep);
+	for (int64_t i = 0; i < n; i++)
+		x->keep[i] = listed(want, type[i]) ? x->nkeep++ : -1;
+	if (x->nkeep == n) {
+		/* every feature is read: no view */
+		free(x->keep);
+		x->keep = NULL;
+	}
+	if (loud && !named && x->keep)
+		note_left_out(x, n, val, cnt, k);
+	free(val);
+	free(cnt);
+	h5_free_strs(type, (size_t)n);
+}
+
+static h5x_t *x_open(const char *spec, int loud)
 {
 	const char *member;
 	char *path = split_spec(spec, &member);
@@ -305,13 +438,15 @@ static h5x_t *x_open(const char *spec)
 	x->flavor = flavor_of(x->f);
 	x->path = resolve(x, member);
 	open_matrix(x->f, x->path, &x->m);
+	if (x->flavor == FL_10X)
+		pick_features(x, member, loud);
 	free(path);
 	return x;
 }
 
 h5x_t *h5x_open(const char *spec)
 {
-	h5x_t *x = x_open(spec);
+	h5x_t *x = x_open(spec, 1);
 	if (x->embedding)
 		die("%s: %s is an embedding (cells x dimensions), not counts: use it as cluster --embedding",
 		    x->f->path, x->path);
@@ -330,11 +465,16 @@ void h5x_close(h5x_t *x)
 	free(x->path);
 	free(x->group);
 	free(x->var);
+	free(x->keep);
+	free(x->types);
 	free(x);
 }
 
 int64_t h5x_ncells(const h5x_t *x) { return x->genes_rows ? x->m.cols : x->m.rows; }
-int64_t h5x_ngenes(const h5x_t *x) { return x->genes_rows ? x->m.rows : x->m.cols; }
+int64_t h5x_ngenes(const h5x_t *x)
+{
+	return x->keep ? x->nkeep : x->genes_rows ? x->m.rows : x->m.cols;
+}
 const char *h5x_src(const h5x_t *x) { return x->src; }
 
 static const char *const LOOM_CELL[] = { "CellID", "obs_names", "cell_names", NULL };
@@ -391,33 +531,27 @@ h5frame_t *h5x_obs(h5x_t *x)
 
 h5frame_t *h5mat_obs(const char *spec)
 {
-	h5x_t *x = x_open(spec);
+	h5x_t *x = x_open(spec, 0);
 	h5frame_t *fr = h5x_obs(x);
 	h5x_close(x);
 	return fr;
 }
 
-/* A 10x file of several modalities (CellRanger's CRISPR Guide Capture,
- * Antibody Capture) keeps every feature in one matrix: read as genes, the
- * guides' counts would enter library sizes, HVGs and DE as if they were
- * genes. Refused, naming what is there, rather than a silent wrong answer. */
-static void gex_only(const h5x_t *x, const h5frame_t *fr)
+/* Column c of the genes' table, the left-out features dropped; takes the
+ * values out of fr. */
+static char **view_col(const h5x_t *x, h5frame_t *fr, int c)
 {
-	int c = -1;
-	for (int i = 0; i < fr->ncol; i++)
-		if (!strcmp(fr->col[i].name, "feature_type"))
-			c = i;
-	if (x->flavor != FL_10X || c < 0)
-		return;
-	int64_t other = 0, first = -1;
-	for (int64_t r = 0; r < fr->rows; r++)
-		if (strcmp(fr->col[c].v[r], "Gene Expression") && other++ == 0)
-			first = r;
-	if (other)
-		die("%s: %lld of %lld features are not 'Gene Expression' (the first: '%s', type '%s'); "
-		    "they would be counted as genes: write the Gene Expression rows alone "
-		    "(e.g. scanpy.read_10x_h5(gex_only=True), then .write_h5ad)",
-		    x->f->path, (long long)other, (long long)fr->rows, fr->col[0].v[first], fr->col[c].v[first]);
+	char **v = fr->col[c].v;
+	fr->col[c].v = NULL;
+	if (x->keep) {
+		int64_t w = 0;
+		for (int64_t i = 0; i < fr->rows; i++)
+			if (x->keep[i] >= 0)
+				v[w++] = v[i];
+			else
+				free(v[i]);
+	}
+	return v;
 }
 
 char **h5x_genes(h5x_t *x, const char *col)
@@ -428,11 +562,8 @@ char **h5x_genes(h5x_t *x, const char *col)
 			die("%s: --gene-col %s: this HDF5 file has no var table", x->f->path, col);
 		return NULL;
 	}
-	check_len(x, fr, h5x_ngenes(x), "genes");
-	gex_only(x, fr);
-	int c = col ? h5frame_col(fr, col) : 0;
-	char **v = fr->col[c].v;
-	fr->col[c].v = NULL;
+	check_len(x, fr, x->genes_rows ? x->m.rows : x->m.cols, "genes");
+	char **v = view_col(x, fr, col ? h5frame_col(fr, col) : 0);
 	h5frame_free(fr);
 	return v;
 }
@@ -453,11 +584,14 @@ static void blk_grow(blk_t *b, int64_t need)
 	b->val = xreallocarray(b->val, (size_t)need, sizeof *b->val);
 }
 
-/* Stored (r, c) to the cells x genes view. */
+/* Stored (r, c) to the cells x genes view (left-out features dropped). */
 static void put(const h5x_t *x, blk_t *b, int64_t r, int64_t c, double v)
 {
+	int64_t g = x->genes_rows ? r : c;
+	if (x->keep && (g = x->keep[g]) < 0)
+		return;
 	b->cell[b->n] = x->genes_rows ? c : r;
-	b->gene[b->n] = x->genes_rows ? r : c;
+	b->gene[b->n] = g;
 	b->val[b->n++] = v;
 }
 
@@ -565,9 +699,22 @@ static char **take_col(h5frame_t *fr, int64_t want)
 	return v;
 }
 
+/* The view's gene names (NULL when the table does not fit the matrix). */
+static char **gene_names(h5x_t *x)
+{
+	h5frame_t *fr = frame(x, 0);
+	if (!fr || fr->rows != (x->genes_rows ? x->m.rows : x->m.cols)) {
+		h5frame_free(fr);
+		return NULL;
+	}
+	char **v = view_col(x, fr, 0);
+	h5frame_free(fr);
+	return v;
+}
+
 akmat_t *h5mat_load(const char *spec)
 {
-	h5x_t *x = x_open(spec);
+	h5x_t *x = x_open(spec, 1);
 	akmat_t *m;
 	if (!x->m.sparse && !x->genes_rows) {
 		/* as stored, in the stored type (integers stay integers) */
@@ -580,7 +727,7 @@ akmat_t *h5mat_load(const char *spec)
 	if (x->flavor != FL_HDF5) {
 		m->rownames = take_col(frame(x, 1), m->rows);
 		if (m->ndim == 2 && !x->embedding)
-			m->colnames = take_col(frame(x, 0), m->cols);
+			m->colnames = gene_names(x);
 	}
 	m->src = xstrdup(x->src);
 	h5x_close(x);
@@ -694,6 +841,26 @@ static void info_group(const h5f_t *f, wr_t *w, const char *path, int skip_spars
 	h5_free_strs(kids, n);
 }
 
+/* A 10x file of several feature types: one line per type, named as the
+ * member that reads it (FILE.h5:TYPE). */
+static void info_types(const h5x_t *x, wr_t *w)
+{
+	const char *ft = "matrix/features/feature_type";
+	hid_t d = h5_dopen(x->f, x->f->id, ft);
+	int64_t n;
+	char **type = h5frame_strings(x->f, d, ft, &n);
+	H5Dclose(d);
+	char **val;
+	int64_t *cnt, k = distinct(type, n, &val, &cnt);
+	for (int64_t j = 0; j < k; j++) {
+		int64_t dims[2] = { h5x_ncells(x), cnt[j] };
+		row(w, val[j], "10x feature type (cells x features)", dims, 2, ak_dtype_name(x->m.dtype));
+	}
+	free(val);
+	free(cnt);
+	h5_free_strs(type, (size_t)n);
+}
+
 int h5mat_info(const char *spec, wr_t *w)
 {
 	const char *member;
@@ -707,11 +874,14 @@ int h5mat_info(const char *spec, wr_t *w)
 	wr_puts(w, "path\tkind\tshape\tdtype\n");
 	if (fl != FL_HDF5 && (fl != FL_H5AD || h5_kind(f->id, "X") != H5K_NONE)) {
 		/* the default matrix first, cells x genes */
-		h5x_t *x = x_open(path);
+		h5x_t *x = x_open(path, 0);
 		int64_t d[2] = { h5x_ncells(x), h5x_ngenes(x) };
 		char kind[1200];
-		snprintf(kind, sizeof kind, "%s (cells x genes: %s)", FLAVOR[fl], x->path);
+		snprintf(kind, sizeof kind, "%s (cells x genes: %s%s%s)", FLAVOR[fl], x->path,
+			 x->keep ? ", " : "", x->keep ? x->types : "");
 		row(w, "/", kind, d, 2, ak_dtype_name(x->m.dtype));
+		if (x->keep)
+			info_types(x, w);
 		h5x_close(x);
 	}
 	info_group(f, w, "/", 0);

@@ -1,6 +1,8 @@
 /* Matrices and tables in HDF5 files: AnnData .h5ad (X, layers/NAME, raw/X,
  * obsm/NAME; obs and var dataframes), 10x Genomics feature-barcode .h5 and
- * .loom. The spec is FILE or FILE:MEMBER ("adata.h5ad:layers/counts").
+ * .loom. The spec is FILE or FILE:MEMBER ("adata.h5ad:layers/counts"); the
+ * member of a 10x file of several feature types names the types to read
+ * ("screen.h5:CRISPR Guide Capture"), Gene Expression when there is none.
  * Expression is presented cells x genes whatever the file's orientation
  * (10x and loom store genes x cells), and is streamed in blocks so that a
  * sparse matrix never becomes dense on the way in. */

@@ -149,6 +149,75 @@ nox.h5ad:layers/counts"
 	assert_output --partial "AAAC000-1	"
 }
 
+# 10x files of several feature types (tenx_multi.h5: antibodies and guides
+# between the genes, with counts of their own; tenx_guides.h5: guides after
+# them): the expression filters read the Gene Expression rows, as
+# scanpy.read_10x_h5(gex_only=True) does, and say on stderr what they left out.
+@test "h5: a 10x file of several feature types is read as its Gene Expression rows (not contiguous), the rest named on stderr" {
+	for spec in tenx_multi.h5 tenx_guides.h5 tenx_multi.h5:matrix "tenx_multi.h5:Gene Expression"; do
+		# library sizes (CP10k) include no guide or antibody counts: equal to the genes-only mtx
+		ak gene-stats "${REF[@]}" --hvg 5 > ref.out
+		ak gene-stats --counts "$spec" --hvg 5 > out 2> err
+		cmp out ref.out || { echo "$spec"; diff out ref.out | head; return 1; }
+		ak de-call "${REF[@]}" --group perturbation --control ctrl --min-cells 5 > ref.out
+		ak de-call --counts "$spec" --cells cells.tsv --group perturbation --control ctrl --min-cells 5 > out 2> /dev/null
+		cmp out ref.out || { echo "de-call $spec"; return 1; }
+		ak coexpr "${REF[@]}" --method pearson --top 20 > ref.out
+		ak coexpr --counts "$spec" --cells cells.tsv --method pearson --top 20 > out 2> /dev/null
+		cmp out ref.out || { echo "coexpr $spec"; return 1; }
+	done
+	# the note names what was left out, once; naming the type explicitly is silent
+	ak gene-stats --counts tenx_multi.h5 > /dev/null 2> err
+	run cat err
+	assert_output "gene-stats: tenx_multi.h5: reading the 14 Gene Expression features of 18; left out 2 Antibody Capture, 2 CRISPR Guide Capture (read those as 'tenx_multi.h5:TYPE')"
+	ak gene-stats --counts tenx_guides.h5 > /dev/null 2> err
+	grep -qF "reading the 14 Gene Expression features of 16; left out 2 CRISPR Guide Capture" err
+	ak gene-stats --counts "tenx_multi.h5:Gene Expression" > /dev/null 2> err
+	[ ! -s err ]
+	ak gene-stats --counts tenx.h5 > /dev/null 2> err
+	[ ! -s err ]
+	# --gene-col reads features/name of the same rows
+	ak gene-stats --counts counts.mtx --genes symbols.txt --cells cells.tsv > ref.out
+	ak gene-stats --counts tenx_multi.h5 --gene-col name > out 2> /dev/null
+	cmp out ref.out
+}
+
+@test "h5: FILE.h5:TYPE[,TYPE] reads other feature types, equal to numpy; mat info lists the types" {
+	ak mat convert tenx_multi.h5 out.npy 2> /dev/null
+	ak mat convert "tenx_multi.h5:CRISPR Guide Capture" g.npy 2> /dev/null
+	ak mat convert "tenx_multi.h5:Antibody Capture,CRISPR Guide Capture" ag.npy 2> /dev/null
+	"$PY" - <<'PY'
+import numpy as np, h5py, scipy.sparse as sp, sys
+# independent of the fixture's own arrays: the file's rows by feature_type, via h5py + scipy
+with h5py.File("tenx_multi.h5") as f:
+    g = f["matrix"]
+    m = sp.csc_matrix((g["data"][...], g["indices"][...], g["indptr"][...]), shape=tuple(g["shape"][...])).toarray().T
+    t = np.array([x.decode() for x in g["features/feature_type"][...]])
+for got, want in (("out.npy", m[:, t == "Gene Expression"]), ("g.npy", m[:, t == "CRISPR Guide Capture"]),
+                  ("ag.npy", m[:, np.isin(t, ["Antibody Capture", "CRISPR Guide Capture"])])):
+    a = np.load(got)
+    if a.shape != want.shape or not (a == want).all():
+        sys.exit(f"{got}: {a.shape} differs from {want.shape}")
+assert (np.load("out.npy") == np.load("counts.npy")).all() and (np.load("g.npy") == np.load("guides.npy")).all()
+PY
+	# the guides by name, as a filter reads them
+	run ak mat convert "tenx_multi.h5:CRISPR Guide Capture" - --to tsv
+	assert_success
+	assert_line --index 0 "row	sgA-1	sgB-1"
+	run ak gene-stats --counts "tenx_multi.h5:CRISPR Guide Capture" --no-normalize
+	assert_success
+	assert_line --index 1 --partial "sgA-1	"
+	assert_line --index 2 --partial "sgB-1	"
+	run ak mat info tenx_multi.h5
+	assert_success
+	assert_line "/	10x-h5 (cells x genes: matrix, Gene Expression)	60 x 14	int32"
+	assert_line "CRISPR Guide Capture	10x feature type (cells x features)	60 x 2	int32"
+	assert_line "Antibody Capture	10x feature type (cells x features)	60 x 2	int32"
+	assert_line "matrix	csc_matrix	18 x 60	int32"
+	run ak mat info tenx.h5
+	refute_line --partial "10x feature type"
+}
+
 @test "h5: missing layers, columns and matrices are named with what exists" {
 	run ak gene-stats --counts layers.h5ad:layers/nope
 	assert_data_error "layers.h5ad: no matrix 'layers/nope' (layers/ holds: counts, dense_counts)"
@@ -163,10 +232,11 @@ nox.h5ad:layers/counts"
 	run ak gene-stats --counts layers.h5ad:obsm/X_pca
 	assert_data_error "obsm/X_pca is an embedding"
 	run ak gene-stats --counts tenx.h5:other
-	assert_data_error "a 10x file holds one matrix"
-	# a multi-modal 10x file: guides are not genes
-	run ak gene-stats --counts tenx_guides.h5
-	assert_data_error "tenx_guides.h5: 2 of 16 features are not 'Gene Expression' (the first: 'sgA-1', type 'CRISPR Guide Capture')"
+	assert_data_error "tenx.h5: no features of type 'other' (the file has: Gene Expression (14); the member of a 10x file is 'matrix' or feature types"
+	run ak gene-stats --counts "tenx_multi.h5:Gene Expression,nope"
+	assert_data_error "tenx_multi.h5: no features of type 'nope' (the file has: Antibody Capture (2), Gene Expression (14), CRISPR Guide Capture (2);"
+	run ak gene-stats --counts tenx_noge.h5
+	assert_data_error "tenx_noge.h5: no Gene Expression features (the file has: CRISPR Guide Capture (2)): name the type to read, as 'tenx_noge.h5:CRISPR Guide Capture'"
 	run ak gene-stats --counts csr.h5ad:obs
 	assert_data_error "obs is a group with encoding 'dataframe', not a matrix"
 	run ak gene-stats --counts csr.h5ad --gene-col highly_variable

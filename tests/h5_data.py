@@ -136,6 +136,44 @@ with h5py.File(P("tenx_guides.h5"), "w") as f:
     ft.create_dataset("name", data=np.array(list(symbols) + ["sgA-1", "sgA-2"], dtype="S"))
     ft.create_dataset("feature_type", data=np.array(["Gene Expression"] * ng + ["CRISPR Guide Capture"] * 2, dtype="S"))
 
+# several feature types with the Gene Expression rows not contiguous: an
+# antibody first, guides and antibodies between the genes, random counts (so
+# that they would change library sizes if they were read as genes); the
+# guides' own counts (cells x guides) for the explicit FILE.h5:TYPE path
+extra = {"AB-CD3": "Antibody Capture", "sgA-1": "CRISPR Guide Capture",
+         "AB-CD4": "Antibody Capture", "sgB-1": "CRISPR Guide Capture"}
+order = ["AB-CD3"] + genes[:5] + ["sgA-1"] + genes[5:10] + ["AB-CD4", "sgB-1"] + genes[10:]
+xc = {n: rng.poisson(5.0, size=nc).astype(np.int32) for n in extra}
+rows = [xc[n] if n in extra else counts[:, genes.index(n)].astype(np.int32) for n in order]
+mm = sp.csc_matrix(np.array(rows))
+with h5py.File(P("tenx_multi.h5"), "w") as f:
+    g = f.create_group("matrix")
+    g.create_dataset("data", data=mm.data)
+    g.create_dataset("indices", data=mm.indices.astype(np.int64))
+    g.create_dataset("indptr", data=mm.indptr.astype(np.int64))
+    g.create_dataset("shape", data=np.array(mm.shape, dtype=np.int32))
+    g.create_dataset("barcodes", data=np.array(cells, dtype="S"))
+    ft = g.create_group("features")
+    sym = dict(zip(genes, symbols))
+    ft.create_dataset("id", data=np.array(order, dtype="S"))
+    ft.create_dataset("name", data=np.array([sym.get(n, n) for n in order], dtype="S"))
+    ft.create_dataset("feature_type", data=np.array([extra.get(n, "Gene Expression") for n in order], dtype="S"))
+    ft.create_dataset("genome", data=np.array(["GRCh38"] * len(order), dtype="S"))
+    ft.create_dataset("_all_tag_keys", data=np.array(["genome"], dtype="S"))
+np.save(P("guides.npy"), np.stack([xc["sgA-1"], xc["sgB-1"]], axis=1).astype(np.int32))
+np.save(P("antibodies_guides.npy"), np.stack([xc[n] for n in ["AB-CD3", "sgA-1", "AB-CD4", "sgB-1"]], axis=1).astype(np.int32))
+# a guide-only file: no Gene Expression at all
+with h5py.File(P("tenx_noge.h5"), "w") as f:
+    gm = sp.csc_matrix(np.array([xc["sgA-1"], xc["sgB-1"]]))
+    g = f.create_group("matrix")
+    for k, v in (("data", gm.data), ("indices", gm.indices.astype(np.int64)), ("indptr", gm.indptr.astype(np.int64))):
+        g.create_dataset(k, data=v)
+    g.create_dataset("shape", data=np.array(gm.shape, dtype=np.int32))
+    g.create_dataset("barcodes", data=np.array(cells, dtype="S"))
+    ft = g.create_group("features")
+    ft.create_dataset("id", data=np.array(["sgA-1", "sgB-1"], dtype="S"))
+    ft.create_dataset("feature_type", data=np.array(["CRISPR Guide Capture"] * 2, dtype="S"))
+
 # loom: genes x cells dense, row_attrs / col_attrs, a layer
 with h5py.File(P("data.loom"), "w") as f:
     f.create_dataset("matrix", data=counts.T.astype(np.float32), chunks=(4, 16))
