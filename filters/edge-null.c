@@ -11,7 +11,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
-#include "rank.h"
+#include "sort.h"
 #include "refnet.h"
 #include "rng.h"
 #include "stats.h"
@@ -264,7 +264,7 @@ static void run(const conf_t *c, const char *path)
 
 	/* pairs in ascending score order, once */
 	int64_t *ord = xmallocarray((size_t)(n ? n : 1), sizeof *ord);
-	rank_argsort(ps, n, ord);
+	argsort_f64(ps, n, ord);
 	double *s = xmallocarray((size_t)(n ? n : 1), sizeof *s);
 	uint64_t *key = xmallocarray((size_t)(n ? n : 1), sizeof *key);
 	int64_t *from = xmallocarray((size_t)(n ? n : 1), sizeof *from);
