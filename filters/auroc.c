@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "groupby.h"
+#include "hash.h"
 #include "opt.h"
 #include "out.h"
 #include "sort.h"

@@ -15,7 +15,7 @@
 #include "num.h"
 #include "opt.h"
 #include "out.h"
-#include "pairs.h"
+#include "pairtab.h"
 #include "progress.h"
 #include "rank.h"
 #include "rankcorr.h"
