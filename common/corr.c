@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "expr_stats.h"
+#include "rank.h"
 #include "num.h"
 #include "xalloc.h"
 
@@ -61,7 +61,7 @@ static void *rows_work(void *arg)
 		double *row = r->z + i * m, fill = 0;
 		const double *v = vals;
 		if (j->spearman) {
-			xs_rank_avg_sparse(vals, k, m, rk, &fill);
+			rank_mid_sparse(vals, k, m, rk, &fill);
 			v = rk;
 		}
 		for (int64_t q = 0; q < m; q++)

@@ -10,8 +10,9 @@
 #include "logit.h"
 #include "metrics.h"
 #include "out.h"
-#include "rank.h"
+#include "sort.h"
 #include "rng.h"
+#include "select.h"
 #include "stats.h"
 #include "strtab.h"
 #include "tsv.h"
@@ -289,12 +290,6 @@ static void fit_set(const cvbench_t *c, const data_t *d, int s, const int *fold,
 	free(xs);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* One set's used rows sorted by ascending prediction, with what the
  * metrics need. */
 typedef struct sorted {
@@ -365,13 +360,10 @@ static void evaluate(const cvbench_t *c, sorted_t *S, int64_t n, int64_t ng, res
 	}
 	if (discarded)
 		warn("%lld bootstrap resamples lacked a class and were discarded", (long long)discarded);
-	double tail = (1 - c->level) / 2;
 	for (int s = 0; s < ns; s++)
 		for (int m = 0; m < nm; m++) {
 			double *v = val + ((size_t)s * NMETRIC + m) * c->boot;
-			qsort(v, (size_t)nv, sizeof *v, cmp_double);
-			r[s].lo[m] = quantile_sorted(v, nv, tail);
-			r[s].hi[m] = quantile_sorted(v, nv, 1 - tail);
+			quantile_interval(v, nv, c->level, &r[s].lo[m], &r[s].hi[m]);
 			int64_t le = 0;
 			for (int64_t i = 0; i < nv; i++)
 				le += v[i] <= 0;
@@ -486,7 +478,7 @@ void cvbench_run(const cvbench_t *c, const char *path)
 	for (int s = 0; s < c->nset; s++) {
 		for (int64_t k = 0; k < nu; k++)
 			pu[k] = pred[(size_t)s * n + use[k]];
-		rank_argsort(pu, nu, ord);
+		argsort_f64(pu, nu, ord);
 		S[s].s = xmallocarray((size_t)nu, sizeof *S[s].s);
 		S[s].y = xmalloc((size_t)nu);
 		S[s].g = xmallocarray((size_t)nu, sizeof *S[s].g);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rank.h"
+#include "sort.h"
 #include "xalloc.h"
 
 /* ---------------------------------------------------------------- sums */
@@ -66,20 +66,6 @@ double var_np(const double *x, int64_t n, int ddof, double *tmp)
 	if (ddof)
 		v *= (double)n / (double)(n - ddof); /* n == ddof: inf * 0 = NaN, as numpy */
 	return v;
-}
-
-double quantile_sorted(const double *v, int64_t n, double q)
-{
-	if (n <= 0)
-		return NAN;
-	double h = (double)(n - 1) * q;
-	int64_t lo = (int64_t)floor(h);
-	if (lo < 0)
-		lo = 0;
-	if (lo >= n - 1)
-		return v[n - 1];
-	double f = h - (double)lo;
-	return v[lo] + f * (v[lo + 1] - v[lo]);
 }
 
 /* ------------------------------------------------ binary classification */
@@ -202,7 +188,7 @@ static void sorted_copy(const double *score, const unsigned char *label, int64_t
 			unsigned char **y)
 {
 	int64_t *o = xmallocarray((size_t)(n ? n : 1), sizeof *o);
-	rank_argsort(score, n, o);
+	argsort_f64(score, n, o);
 	*s = xmallocarray((size_t)(n ? n : 1), sizeof **s);
 	*y = xmalloc((size_t)(n ? n : 1));
 	for (int64_t i = 0; i < n; i++) {
@@ -267,80 +253,12 @@ void fdr_adjust(const double *p, int64_t m, int method, double *q)
 	if (m <= 0)
 		return;
 	int64_t *o = xmallocarray((size_t)m, sizeof *o);
-	rank_argsort(p, m, o);
+	argsort_f64(p, m, o);
 	fdr_adjust_sorted(p, o, m, method, q);
 	free(o);
 }
 
 /* ---------------------------------------------------------- paired tests */
-
-wilcoxon_res_t wilcoxon_signed_rank(const double *d, int64_t n)
-{
-	wilcoxon_res_t res = { NAN, NAN, NAN, 0 };
-	if (n <= 0)
-		return res;
-	double *a = xmallocarray((size_t)n, sizeof *a);
-	double *r = xmallocarray((size_t)n, sizeof *r);
-	int64_t nzero = 0;
-	for (int64_t i = 0; i < n; i++) {
-		a[i] = fabs(d[i]);
-		nzero += d[i] == 0;
-	}
-	/* mid-ranks of |d|; tiecorr = sum of t^3 - t over tied groups */
-	double tiecorr = rank_mid(a, n, r);
-	/* Half-integer ranks: these sums are exact. */
-	double rplus = 0, rminus = 0, rzero = 0;
-	for (int64_t i = 0; i < n; i++) {
-		if (d[i] > 0)
-			rplus += r[i];
-		else if (d[i] < 0)
-			rminus += r[i];
-		else
-			rzero += r[i];
-	}
-	rplus += rzero / 2.;
-	rminus += rzero / 2.;
-	res.stat = rplus < rminus ? rplus : rminus;
-	if (n <= 50 && nzero == 0 && tiecorr == 0) {
-		/* Exact: number of subsets of {1..n} with each rank sum, in integers
-		 * (2^50 fits), so the tail sums are exact dyadic rationals. */
-		int64_t M = n * (n + 1) / 2;
-		uint64_t *c = xcalloc((size_t)M + 1, sizeof *c);
-		c[0] = 1;
-		for (int64_t k = 1; k <= n; k++)
-			for (int64_t s = k * (k + 1) / 2; s >= k; s--)
-				c[s] += c[s - k];
-		int64_t rp = (int64_t)rplus;
-		if (rp == M / 2) {
-			res.p = 1.0; /* scipy: the centre of the distribution */
-		} else {
-			uint64_t lo = 0, hi = 0;
-			for (int64_t s = 0; s <= rp; s++)
-				lo += c[s];
-			for (int64_t s = rp; s <= M; s++)
-				hi += c[s];
-			double scale = ldexp(1.0, -(int)n);
-			double pl = (double)lo * scale, pg = (double)hi * scale;
-			double p = 2 * (pl < pg ? pl : pg);
-			res.p = p > 1 ? 1 : p;
-		}
-		res.exact = 1;
-		free(c);
-	} else {
-		double nn = (double)n;
-		double mn = nn * (nn + 1.) * 0.25;
-		double se = nn * (nn + 1.) * (2. * nn + 1.);
-		se -= 0.5 * tiecorr;
-		se = sqrt(se / 24);
-		double z = (res.stat - mn) / se;
-		res.z = z;
-		res.p = 2. * norm_sf(fabs(z));
-		res.exact = 0;
-	}
-	free(a);
-	free(r);
-	return res;
-}
 
 ttest_res_t ttest_one(const double *d, int64_t n)
 {
@@ -360,6 +278,45 @@ ttest_res_t ttest_one(const double *d, int64_t n)
 	if (!isnan(res.t))
 		res.p = 2 * t_sf(fabs(res.t), res.df);
 	return res;
+}
+
+/* ------------------------------------------------------- two-sample tests */
+
+void welch_moments(double m1, double v1, double n1, double m2, double v2, double n2,
+		   double *t, double *df, double *p)
+{
+	double a = v1 / n1, b = v2 / n2;
+	double d = (a + b) * (a + b) / (a * a / (n1 - 1) + b * b / (n2 - 1));
+	if (isnan(d))
+		d = 1;
+	double tt = (m1 - m2) / sqrt(a + b);
+	*t = tt;
+	*df = d;
+	if (isnan(tt)) {
+		*p = NAN;
+		return;
+	}
+	if (isinf(tt)) {
+		*p = 0;
+		return;
+	}
+	double t2 = tt * tt;
+	*p = betainc_reg(0.5 * d, 0.5, d / (d + t2), t2 / (d + t2));
+}
+
+double mwu_p_normal(double u1, double n1, double n2, double tie, int cont)
+{
+	double mu = n1 * n2 / 2, n = n1 + n2;
+	double u2 = n1 * n2 - u1, u = u1 > u2 ? u1 : u2;
+	double s = sqrt(n1 * n2 / 12 * ((n + 1) - tie / (n * (n - 1))));
+	double num = u - mu;
+	if (cont)
+		num -= 0.5;
+	double z = num / s;
+	double p = 2 * norm_sf(z);
+	if (p > 1) p = 1;
+	if (p < 0) p = 0;
+	return p;
 }
 
 /* --------------------------------------------------------- distributions */

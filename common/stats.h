@@ -1,8 +1,10 @@
 /* Statistics kernels shared by the filters: classification summaries
  * (AUROC, average precision, precision at k), multiple-testing adjustment
- * (Benjamini-Hochberg / -Yekutieli), paired tests (Wilcoxon signed-rank,
- * t), distribution functions and numpy-compatible sums. Plain arrays in,
- * numbers out: grouping, NA policy and I/O belong to the callers. */
+ * (Benjamini-Hochberg / -Yekutieli), the paired t-test, Welch's t and the
+ * Mann-Whitney normal approximation from summaries, distribution functions
+ * and numpy-compatible sums (the Wilcoxon signed-rank tests are
+ * signrank.h's, quantiles select.h's). Plain arrays in, numbers out:
+ * grouping, NA policy and I/O belong to the callers. */
 #ifndef AK_STATS_H
 #define AK_STATS_H
 
@@ -19,10 +21,6 @@ double mean_np(const double *x, int64_t n);
 /* np.var(x, ddof) computed as scipy.stats does (mean of squared deviations
  * from np.mean, times n/(n-ddof)); tmp needs n doubles. */
 double var_np(const double *x, int64_t n, int ddof, double *tmp);
-
-/* Quantile of sorted v[0..n) with linear interpolation between order
- * statistics (numpy's default, "type 7"): v[h] with h = (n-1) q. */
-double quantile_sorted(const double *v, int64_t n, double q);
 
 /* ---- binary classification over rows sorted by ascending score ----
  * s[0..n) ascending (ties = equal values), y[i] in {0, 1}, w[i] >= 0 row
@@ -62,19 +60,6 @@ void fdr_adjust_sorted(const double *p, const int64_t *order, int64_t m, int met
 
 /* ---- paired tests ---- */
 
-typedef struct wilcoxon_res {
-	double stat;   /* min(R+, R-), zero differences split between both */
-	double p;      /* two-sided */
-	double z;      /* normal approximation's z (NaN when exact) */
-	int exact;     /* 1: exact null distribution, 0: normal approximation */
-} wilcoxon_res_t;
-/* Wilcoxon signed-rank test of differences d[0..n), two-sided, zero
- * differences handled as scipy's zero_method='zsplit', no continuity
- * correction. Exact distribution when n <= 50 and there are no ties and no
- * zeros; otherwise the normal approximation with tie correction. n == 0:
- * everything NaN. */
-wilcoxon_res_t wilcoxon_signed_rank(const double *d, int64_t n);
-
 typedef struct ttest_res {
 	double mean, sd, t, p, df;
 } ttest_res_t;
@@ -83,6 +68,19 @@ typedef struct ttest_res {
  * p from Student's t with n-1 df. sd == 0 gives t = +-inf, p = 0 (or NaN
  * when the mean is 0 too); n < 2 gives NaN. */
 ttest_res_t ttest_one(const double *d, int64_t n);
+
+/* ---- two-sample tests ---- */
+
+/* Welch's unequal-variance t-test, two-sided, from group means, sample
+ * variances (ddof 1) and sizes. Follows scipy.stats.ttest_ind(equal_var=False):
+ * 0/0 gives t = NaN (p NaN); an undefined df (both variances 0) is taken as 1. */
+void welch_moments(double m1, double v1, double n1, double m2, double v2, double n2,
+		   double *t, double *df, double *p);
+
+/* Mann-Whitney U two-sided p by the tie-corrected normal approximation, as
+ * scipy.stats.mannwhitneyu(method="asymptotic", use_continuity=cont):
+ * u1 = U of the first sample, tie = sum (t^3 - t) over the pooled sample. */
+double mwu_p_normal(double u1, double n1, double n2, double tie, int cont);
 
 /* ---- distributions ---- */
 

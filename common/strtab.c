@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hash.h"
 #include "in.h"
 #include "xalloc.h"
 
@@ -19,21 +20,6 @@ struct strtab {
 	char **chunks;
 	size_t nchunks;
 };
-
-uint64_t hash_bytes(const void *p, size_t n)
-{
-	/* FNV-1a, then a final mix so that the low bits used by the mask are good. */
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 1099511628211ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
 
 strtab_t *strtab_new(void)
 {

@@ -21,6 +21,4 @@ int64_t strtab_size(const strtab_t *t);
  * (naming both lines). */
 strtab_t *strtab_read_lines(const char *path);
 
-uint64_t hash_bytes(const void *p, size_t n);
-
 #endif

@@ -9,10 +9,12 @@
 
 #include "err.h"
 #include "groupby.h"
+#include "hash.h"
 #include "opt.h"
 #include "out.h"
-#include "rank.h"
+#include "sort.h"
 #include "rng.h"
+#include "select.h"
 #include "stats.h"
 #include "strtab.h"
 #include "tsv.h"
@@ -137,12 +139,6 @@ static void read_rows(tsv_t *t, const conf_t *c, groupby_t *g, rows_t *R)
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* Percentile interval of the AUROC over bootstrap resamples. Rows: positives
  * and negatives resampled separately (stratified, as pROC does), so every
  * resample has both classes. Clusters: whole clusters drawn with
@@ -192,10 +188,7 @@ static void bootstrap_ci(const conf_t *c, const double *s, const unsigned char *
 		}
 		free(m);
 	}
-	qsort(val, (size_t)nv, sizeof *val, cmp_double);
-	double tail = (1 - c->level) / 2;
-	*lo = quantile_sorted(val, nv, tail);
-	*hi = quantile_sorted(val, nv, 1 - tail);
+	quantile_interval(val, nv, c->level, lo, hi);
 	free(val);
 	free(w);
 }
@@ -270,7 +263,7 @@ static void run(const conf_t *c, const char *path)
 		const int64_t *rk = rows + start[k];
 		for (int64_t i = 0; i < n; i++)
 			gs[i] = R.score[rk[i]];
-		rank_argsort(gs, n, ord);
+		argsort_f64(gs, n, ord);
 		int64_t np = 0;
 		for (int64_t i = 0; i < n; i++) {
 			ss[i] = gs[ord[i]];

@@ -9,7 +9,7 @@
 
 #include "err.h"
 #include "expr.h"
-#include "expr_stats.h"
+#include "rank.h"
 #include "h5mat.h"
 #include "stats.h"
 #include "opt.h"
@@ -190,7 +190,7 @@ static double mwu_gene(const expr_t *e, int64_t g, const int32_t *grp, int64_t n
 		k1 += q == G_PERT;
 	}
 	double zr;
-	*tie = xs_rank_avg_sparse(vals, k, n1 + n2, rk, &zr);
+	*tie = rank_mid_sparse(vals, k, n1 + n2, rk, &zr);
 	double r1 = (double)(n1 - k1) * zr;
 	for (int64_t i = 0; i < k; i++)
 		if (who[i] == G_PERT)
@@ -224,10 +224,10 @@ static void test_one(wr_t *w, expr_t *e, const char *pname, const int32_t *grp, 
 		if (P->mwu) {
 			double tie;
 			st[g] = mwu_gene(e, g, grp, n1, n2, scratch, who, scratch + e->ncells, &tie);
-			p[g] = xs_mwu_p(st[g], (double)n1, (double)n2, tie, 1);
+			p[g] = mwu_p_normal(st[g], (double)n1, (double)n2, tie, 1);
 		} else {
 			double df;
-			xs_welch(m1[g], v1[g], (double)n1, m2[g], v2[g], (double)n2, &st[g], &df, &p[g]);
+			welch_moments(m1[g], v1[g], (double)n1, m2[g], v2[g], (double)n2, &st[g], &df, &p[g]);
 		}
 	}
 	fdr_adjust_nan(p, G, FDR_BH, q);

@@ -11,7 +11,7 @@
 #include "opt.h"
 #include "out.h"
 #include "pairset.h"
-#include "rank.h"
+#include "sort.h"
 #include "refnet.h"
 #include "stats.h"
 #include "strtab.h"
@@ -189,7 +189,7 @@ static void evaluate(const conf_t *c, const pairs_t *P, wr_t *w)
 	for (int64_t i = 0; i < n; i++)
 		npos += P->y[i];
 	int64_t *idx = xmallocarray((size_t)n, sizeof *idx);
-	rank_argsort_desc(P->s, n, idx);
+	argsort_f64_desc(P->s, n, idx);
 	int64_t k = c->top >= 0 ? c->top : npos;
 	if (k > n)
 		k = n;

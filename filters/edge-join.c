@@ -21,7 +21,7 @@
 #include "out.h"
 #include "pairset.h"
 #include "refnet.h"
-#include "select.h"
+#include "sort.h"
 #include "strtab.h"
 #include "tsv.h"
 #include "xalloc.h"

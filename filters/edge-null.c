@@ -11,7 +11,8 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
-#include "rank.h"
+#include "pairset.h"
+#include "sort.h"
 #include "refnet.h"
 #include "rng.h"
 #include "stats.h"
@@ -70,55 +71,6 @@ typedef struct conf {
 	uint64_t seed;
 } conf_t;
 
-/* ---- a set of directed edges, keys from * U + to, open addressing ---- */
-typedef struct eset {
-	uint64_t *slot; /* key + 1; 0 = empty */
-	uint64_t mask;
-} eset_t;
-
-static void eset_init(eset_t *s, int64_t n)
-{
-	uint64_t cap = 16;
-	while (cap < 2 * (uint64_t)n + 2)
-		cap *= 2;
-	s->slot = xcalloc(cap, sizeof *s->slot);
-	s->mask = cap - 1;
-}
-
-static void eset_clear(eset_t *s) { memset(s->slot, 0, (s->mask + 1) * sizeof *s->slot); }
-
-static inline uint64_t mixkey(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
-
-/* 1 when added, 0 when present already */
-static int eset_add(eset_t *s, uint64_t key)
-{
-	uint64_t h = mixkey(key) & s->mask;
-	while (s->slot[h]) {
-		if (s->slot[h] == key + 1)
-			return 0;
-		h = (h + 1) & s->mask;
-	}
-	s->slot[h] = key + 1;
-	return 1;
-}
-
-static int eset_has(const eset_t *s, uint64_t key)
-{
-	uint64_t h = mixkey(key) & s->mask;
-	while (s->slot[h]) {
-		if (s->slot[h] == key + 1)
-			return 1;
-		h = (h + 1) & s->mask;
-	}
-	return 0;
-}
-
 /* ---- the reference as adjacency lists (CSR): degrees never change ---- */
 typedef struct graph {
 	int64_t nv, ne;
@@ -130,8 +82,8 @@ typedef struct graph {
 
 /* The reference's edges among the universe (through the map when given),
  * without self edges, as CSR adjacency in the reference's row order, and
- * as a set of keys from * U + to. */
-static void read_ref(const conf_t *c, const strtab_t *U, graph_t *G, eset_t *E)
+ * as a set of (from, to) universe ids. */
+static void read_ref(const conf_t *c, const strtab_t *U, graph_t *G, pairset_t **E)
 {
 	refnet_t *r = refnet_read(&c->ref, NULL);
 	idmap_t *map = refnet_map(&c->ref);
@@ -145,9 +97,9 @@ static void read_ref(const conf_t *c, const strtab_t *U, graph_t *G, eset_t *E)
 		     r->name, (long long)n, (long long)st.outside, (long long)st.self, (long long)st.repeats);
 	if (n == 0)
 		die("%s: no reference edge among the universe's genes", r->name);
-	eset_init(E, n);
+	*E = pairset_new_keys((size_t)n);
 	for (int64_t i = 0; i < n; i++)
-		eset_add(E, (uint64_t)ef[i] * (uint64_t)nv + (uint64_t)et[i]);
+		pairset_add(*E, ef[i], et[i], 0);
 	G->nv = nv;
 	G->ne = n;
 	G->off = xcalloc((size_t)nv + 1, sizeof *G->off);
@@ -220,7 +172,7 @@ static void run(const conf_t *c, const char *path)
 	if (nv == 0)
 		die("%s: empty universe (no gene ids)", c->universe);
 	graph_t G;
-	eset_t Eobs;
+	pairset_t *Eobs;
 	read_ref(c, U, &G, &Eobs);
 	if (c->method == M_CURVEBALL && G.nsrc < 2)
 		die("%s: curveball needs at least two sources with edges (found %lld)", c->ref.path,
@@ -264,17 +216,17 @@ static void run(const conf_t *c, const char *path)
 
 	/* pairs in ascending score order, once */
 	int64_t *ord = xmallocarray((size_t)(n ? n : 1), sizeof *ord);
-	rank_argsort(ps, n, ord);
+	argsort_f64(ps, n, ord);
 	double *s = xmallocarray((size_t)(n ? n : 1), sizeof *s);
-	uint64_t *key = xmallocarray((size_t)(n ? n : 1), sizeof *key);
+	uint32_t *to = xmallocarray((size_t)(n ? n : 1), sizeof *to);
 	int64_t *from = xmallocarray((size_t)(n ? n : 1), sizeof *from);
 	unsigned char *yobs = xmalloc((size_t)(n ? n : 1)), *y = xmalloc((size_t)(n ? n : 1));
 	int64_t npos = 0;
 	for (int64_t i = 0; i < n; i++) {
 		s[i] = ps[ord[i]];
 		from[i] = pf[ord[i]];
-		key[i] = (uint64_t)pf[ord[i]] * (uint64_t)nv + (uint64_t)pt[ord[i]];
-		yobs[i] = (unsigned char)eset_has(&Eobs, key[i]);
+		to[i] = (uint32_t)pt[ord[i]];
+		yobs[i] = (unsigned char)pairset_has(Eobs, (uint32_t)from[i], to[i]);
 		npos += yobs[i];
 	}
 	free(pf);
@@ -303,8 +255,7 @@ static void run(const conf_t *c, const char *path)
 		int64_t *mark = xcalloc((size_t)nv, sizeof *mark), stamp = 0;
 		int64_t *pool = xmallocarray((size_t)(2 * maxdeg + 1), sizeof *pool);
 		int64_t *keep = xmallocarray((size_t)(2 * maxdeg + 1), sizeof *keep);
-		eset_t Ed;
-		eset_init(&Ed, G.ne);
+		pairset_t *Ed = pairset_new_keys((size_t)G.ne);
 		int64_t T = c->trades > 0 ? c->trades : 5 * G.ne;
 		for (int64_t d = 0; d < c->draws; d++) {
 			/* every draw starts from the observed reference: draws are
@@ -317,13 +268,13 @@ static void run(const conf_t *c, const char *path)
 					j++;
 				trade(&G, G.src[i], G.src[j], mark, &stamp, pool, keep, &rng);
 			}
-			eset_clear(&Ed);
+			pairset_clear(Ed);
 			int64_t kept = 0;
 			for (int64_t v = 0; v < nv; v++)
 				for (int64_t e = G.off[v]; e < G.off[v + 1]; e++) {
-					uint64_t k = (uint64_t)v * (uint64_t)nv + (uint64_t)G.adj[e];
-					eset_add(&Ed, k);
-					kept += eset_has(&Eobs, k);
+					uint32_t a = (uint32_t)v, b = (uint32_t)G.adj[e];
+					pairset_add(Ed, a, b, 0);
+					kept += pairset_has(Eobs, a, b);
 					if (ew) {
 						wr_i64(ew, d);
 						wr_putc(ew, '\t');
@@ -335,7 +286,7 @@ static void run(const conf_t *c, const char *path)
 				}
 			changed[d] = 1.0 - (double)kept / (double)G.ne;
 			for (int64_t i = 0; i < n; i++)
-				y[i] = (unsigned char)eset_has(&Ed, key[i]);
+				y[i] = (unsigned char)pairset_has(Ed, (uint32_t)from[i], to[i]);
 			/* the number of positives among the scored pairs can change from
 			 * draw to draw (curveball), so compare AUROCs, not U */
 			null[d] = auroc_sorted(s, y, NULL, n);
@@ -345,7 +296,7 @@ static void run(const conf_t *c, const char *path)
 		free(mark);
 		free(pool);
 		free(keep);
-		free(Ed.slot);
+		pairset_free(Ed);
 	} else {
 		/* positions of each source's pairs, grouped */
 		int64_t *cnt = xcalloc((size_t)nv + 1, sizeof *cnt);
@@ -429,14 +380,14 @@ static void run(const conf_t *c, const char *path)
 	free(changed);
 	free(ord);
 	free(s);
-	free(key);
+	free(to);
 	free(from);
 	free(yobs);
 	free(y);
 	free(G.off);
 	free(G.adj);
 	free(G.src);
-	free(Eobs.slot);
+	pairset_free(Eobs);
 	strtab_free(U);
 	tsv_close(t);
 }

@@ -15,8 +15,9 @@
 #include "metrics.h"
 #include "opt.h"
 #include "out.h"
-#include "rank.h"
+#include "sort.h"
 #include "rng.h"
+#include "select.h"
 #include "stats.h"
 #include "strtab.h"
 #include "tsv.h"
@@ -84,12 +85,6 @@ static double mean_over(const double *a, int64_t ng, const int *gfold, int f, in
 	return c ? s / (double)c : NAN;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return (a > b) - (a < b);
-}
-
 /* Percentile bootstrap interval of the mean of v[0..m) (perturbations
  * drawn with replacement). */
 static void boot_ci(const conf_t *c, const double *v, int64_t m, double *lo, double *hi)
@@ -106,10 +101,7 @@ static void boot_ci(const conf_t *c, const double *v, int64_t m, double *lo, dou
 			s += v[rng_below(&r, (uint64_t)m)];
 		mb[b] = s / (double)m;
 	}
-	qsort(mb, (size_t)c->boot, sizeof *mb, cmp_double);
-	double tail = (1 - c->level) / 2;
-	*lo = quantile_sorted(mb, c->boot, tail);
-	*hi = quantile_sorted(mb, c->boot, 1 - tail);
+	quantile_interval(mb, c->boot, c->level, lo, hi);
 	free(mb);
 }
 
@@ -174,7 +166,7 @@ static void run(const conf_t *c, const char *path)
 	for (int l = 0; l < nl; l++) {
 		for (int64_t i = 0; i < n; i++)
 			col[i] = x[i * nl + l];
-		rank_argsort(col, n, ord);
+		argsort_f64(col, n, ord);
 		for (int64_t i = 0; i < n; i++) {
 			cs[i] = col[ord[i]];
 			ys[i] = y[ord[i]];

@@ -14,7 +14,7 @@
 #include "logit.h"
 #include "opt.h"
 #include "out.h"
-#include "rank.h"
+#include "sort.h"
 #include "rowstore.h"
 #include "strtab.h"
 #include "tsv.h"
@@ -91,7 +91,7 @@ static void match_group(rows_t *R, const int64_t *r, int64_t m, int k, double ca
 	int64_t a = 0, b = 0;
 	for (int64_t i = 0; i < m; i++)
 		v[i] = R->ps[r[i]];
-	rank_argsort(v, m, ord);
+	argsort_f64(v, m, ord);
 	for (int64_t i = 0; i < m; i++) {
 		int64_t row = r[ord[i]];
 		if (R->y[row])
@@ -102,7 +102,7 @@ static void match_group(rows_t *R, const int64_t *r, int64_t m, int k, double ca
 	/* positives: decreasing propensity (ties by input order) */
 	for (int64_t i = 0; i < npos; i++)
 		v[i] = R->ps[pos[i]];
-	rank_argsort_desc(v, npos, ord);
+	argsort_f64_desc(v, npos, ord);
 	unsigned char *used = xcalloc((size_t)(nneg ? nneg : 1), 1);
 	double *nv = xmallocarray((size_t)(nneg ? nneg : 1), sizeof *nv);
 	for (int64_t j = 0; j < nneg; j++)

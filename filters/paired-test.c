@@ -10,6 +10,7 @@
 #include "err.h"
 #include "groupby.h"
 #include "out.h"
+#include "signrank.h"
 #include "stats.h"
 #include "tsv.h"
 #include "xalloc.h"

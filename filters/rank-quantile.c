@@ -15,10 +15,13 @@
 #include "num.h"
 #include "opt.h"
 #include "out.h"
-#include "pairs.h"
+#include "pairtab.h"
 #include "progress.h"
-#include "rq_stats.h"
+#include "rank.h"
+#include "rankcorr.h"
 #include "select.h"
+#include "signrank.h"
+#include "sort.h"
 #include "strtab.h"
 #include "tsv.h"
 #include "xalloc.h"
@@ -606,7 +609,7 @@ static void rank_values(const uint64_t *k0, size_t n, uint32_t *r2, uint64_t *ke
 		idx[i] = (uint32_t)i;
 	}
 	radix64_sort_idx(key, idx, n, tk, ti);
-	avg_ranks2_sorted(key, idx, n, r2);
+	rank2_sorted(key, idx, n, r2);
 }
 
 /* --spearman. Each partition's values are ranked once over its pairs (in

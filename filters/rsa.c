@@ -17,8 +17,9 @@
 #include "out.h"
 #include "progress.h"
 #include "rng.h"
-#include "rq_stats.h"
-#include "select.h"
+#include "rank.h"
+#include "rankcorr.h"
+#include "sort.h"
 #include "xalloc.h"
 
 static const char usage[] =
@@ -130,15 +131,7 @@ static void rank_input(const akmat_t *mt, const uint64_t *pos, uint64_t m, uint3
 	free(c);
 	free(x);
 	radix64_sort_inplace(rec, m, 32);
-	for (uint64_t s = 0; s < m;) {
-		uint64_t e = s + 1;
-		while (e < m && rec[e] >> 32 == rec[s] >> 32)
-			e++;
-		uint32_t v = (uint32_t)(s + e + 1);
-		for (uint64_t i = s; i < e; i++)
-			r2[(uint32_t)rec[i]] = v;
-		s = e;
-	}
+	rank2_packed_sorted(rec, m, r2);
 	free(rec);
 }
 

@@ -1,4 +1,4 @@
-#include "pairs.h"
+#include "pairtab.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* Directed pair table: (from id, to id) -> dense pair id 0, 1, 2, ... in order
  * of first sight. Interning a pair once lets callers keep per-pair data in
  * flat arrays indexed by pair id instead of hashing strings again. */
-#ifndef AK_PAIRS_H
-#define AK_PAIRS_H
+#ifndef AK_PAIRTAB_H
+#define AK_PAIRTAB_H
 
 #include <stdint.h>
 
