@@ -62,6 +62,8 @@ static const char usage[] =
 	"  (--ref is repeatable: one pass, one row per reference; reference options\n"
 	"  before the first --ref apply to all, after a --ref to that one)\n"
 	"  --top K             pairs to keep [10000]\n"
+	"  --ties HOW          first: exactly K pairs, ties at the K-th value broken by\n"
+	"                      (from, to); keep: also every pair tied with the K-th [first]\n"
 	"  --raw               head-averaged scaled scores instead of softmax\n"
 	"  --abs               rank by |value| (the signed value is reported)\n"
 	"  --keep-self         include the diagonal in selection and distribution\n"
@@ -83,7 +85,7 @@ enum {
 	OPT_RESID = 256, OPT_WQ, OPT_WK, OPT_BQ, OPT_BK, OPT_LNW, OPT_LNB, OPT_LNEPS, OPT_HEADS,
 	OPT_TOP, OPT_RAW, OPT_ABS, OPT_SELF, OPT_PERHEAD, OPT_GENES, OPT_AT, OPT_LABEL, OPT_THREADS,
 	OPT_SUBSET, OPT_ATTN, OPT_CHECK, OPT_CHECKTOL, OPT_LAYER, OPT_MODEL, OPT_CATEGORY, OPT_LAYERS,
-	OPT_COMBINE, OPT_SOURCES,
+	OPT_COMBINE, OPT_SOURCES, OPT_TIES,
 };
 
 static const struct option longopts[] = {
@@ -115,6 +117,7 @@ static const struct option longopts[] = {
 	{ "layers", required_argument, NULL, OPT_LAYERS },
 	{ "combine", required_argument, NULL, OPT_COMBINE },
 	{ "sources", no_argument, NULL, OPT_SOURCES },
+	{ "ties", required_argument, NULL, OPT_TIES },
 	REFNET_LONGOPTS,
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -639,6 +642,28 @@ static void auc_exact(pos_rank_t *p, int64_t npos, int64_t N, double *auroc, dou
 	*ap = (double)(sum / (long double)npos);
 }
 
+/* --ties keep: entry i of a finished selection is printed when it is among
+ * the first K or tied with the K-th. */
+static int in_top(const tk_buf_t *b, size_t i, long long top, int ties_keep)
+{
+	if ((long long)i < top)
+		return 1;
+	return ties_keep && b->v[i].key == b->v[top - 1].key;
+}
+
+/* --ties keep: does some distribution's selection (full: fewer entries than
+ * the distribution) end with a pair tied with its K-th? Then pairs tied with
+ * the K-th may have been left out. */
+static int ties_cut(const attn_result_t *r, long long top)
+{
+	for (int t = 0; t < r->ndist; t++) {
+		const tk_buf_t *b = &r->top[t];
+		if ((long long)b->n > top && (int64_t)b->n < r->ntotal && b->v[b->n - 1].key == b->v[top - 1].key)
+			return 1;
+	}
+	return 0;
+}
+
 static void linputs_free(linputs_t *in)
 {
 	free(in->x);
@@ -657,7 +682,7 @@ int main(int argc, char **argv)
 	double ln_eps = 1e-5, check_tol = 1e-4;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, verbose = 0, c;
-	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0;
+	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0, ties_keep = 0;
 	/* --ref options before the first --ref are every reference's defaults;
 	 * after a --ref, they are that reference's own. */
 	refnet_opts_t dflt, *refs = xcalloc((size_t)argc + 1, sizeof *refs);
@@ -714,6 +739,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_HEADS: heads = opt_int(optarg, "--heads", 1, 1 << 16); break;
 		case OPT_TOP: top = opt_int(optarg, "--top", 1, INT64_MAX); break;
+		case OPT_TIES:
+			if (!strcmp(optarg, "keep"))
+				ties_keep = 1;
+			else if (strcmp(optarg, "first"))
+				die_usage("--ties: '%s' is not one of first, keep", optarg);
+			break;
 		case OPT_RAW: raw = 1; break;
 		case OPT_ABS: absval = 1; break;
 		case OPT_SELF: keep_self = 1; break;
@@ -786,6 +817,8 @@ int main(int argc, char **argv)
 		die_usage("--sources goes with --ref");
 	if (ngroup > 1 && per_head)
 		die_usage("--per-head with several layers: heads are not matched across layers");
+	if (ties_keep && (ro.path || at || check_path))
+		die_usage("--ties keep widens the top-K: not with --ref, --at or --check");
 	if (ngroup > 1 && check_path)
 		die_usage("--check compares one layer: give one layer");
 	progress_init(verbose);
@@ -839,7 +872,8 @@ int main(int argc, char **argv)
 					 in[l].given ? given_fill : NULL, in[l].given };
 	attn_spec_t s = {
 		.n = n, .d = d, .heads = (int)heads, .x = in[0].x, .wq = in[0].wq, .wk = in[0].wk, .bq = in[0].bq,
-		.bk = in[0].bk, .raw = raw, .absval = absval, .keep_self = keep_self, .per_head = per_head, .k = top,
+		.bk = in[0].bk, .raw = raw, .absval = absval, .keep_self = keep_self, .per_head = per_head,
+		.k = ties_keep && top < INT64_MAX ? top + 1 : top,
 		.subset = subset, .nat = nat, .at_from = at_from, .at_to = at_to, .threads = (int)threads,
 		.given = lay[0].given, .given_ctx = lay[0].given_ctx,
 		.nlayers = ngroup > 1 ? ngroup : 0, .layers = ngroup > 1 ? lay : NULL, .combine = combine,
@@ -867,6 +901,15 @@ int main(int argc, char **argv)
 	}
 	attn_result_t r;
 	attn_run(&s, &r);
+	/* --ties keep: select one pair more than K; while some distribution's
+	 * selection ends inside the run of pairs tied with its K-th, the run may
+	 * go on past it: select twice as many and run again (a whole pass each;
+	 * float32 attention rarely has such ties, given matrices may). */
+	while (ties_keep && ties_cut(&r, top)) {
+		attn_result_free(&r);
+		s.k = s.k > INT64_MAX / 2 ? INT64_MAX : 2 * s.k;
+		attn_run(&s, &r);
+	}
 	if (check_path) {
 		if (check_report(&s, &r, &chk, check_path, genes, check_tol))
 			die("check against %s: the computed attention differs from the forward pass's by more "
@@ -928,7 +971,7 @@ int main(int argc, char **argv)
 					r.at_rank[p * r.ndist + t], r.ntotal, per_head ? t : -1, nlabel, label);
 	} else {
 		for (int t = 0; t < r.ndist; t++)
-			for (size_t i = 0; i < r.top[t].n && (long long)i < top; i++)
+			for (size_t i = 0; i < r.top[t].n && in_top(&r.top[t], i, top, ties_keep); i++)
 				put_row(w, genes, r.top[t].v[i].from, r.top[t].v[i].to, r.top[t].v[i].value,
 					r.rank[t][i], r.ntotal, per_head ? t : -1, nlabel, label);
 	}

@@ -311,6 +311,61 @@ print('ok', len(set(o.value)))"
 	assert_output --partial ok
 }
 
+@test "--ties keep: every pair tied with the K-th (napistu's cut), per head, --abs; numpy" {
+	need_py pandas
+	# Integer X, identity weights: raw scores are exact, with long runs of
+	# ties (a run past 2K makes attn-topk select again); given per-head
+	# matrices with ties, signed for --abs.
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(5)
+np.save('t_X.npy', rng.integers(0, 3, (40, 4)).astype('f4'))
+np.save('t_W.npy', np.eye(4, dtype='f4'))
+np.save('t_A.npy', (rng.integers(-6, 7, (3, 30, 30)) / 4).astype('f4'))"
+	for k in 1 5 137 600 1559 1560; do
+		ak attn-topk --resid t_X.npy --wq t_W.npy --wk t_W.npy --heads 1 --raw --top $k --ties keep -o r$k.tsv
+	done
+	ak attn-topk --attn t_A.npy --per-head --top 40 --ties keep -o h.tsv
+	ak attn-topk --attn t_A.npy --per-head --abs --top 40 --ties keep -o habs.tsv
+	ak attn-topk --attn t_A.npy --top 40 --ties first -o first.tsv
+	ak attn-topk --attn t_A.npy --top 40 -o dflt.tsv
+	cmp first.tsv dflt.tsv
+	run "$PY" -c "
+import numpy as np, pandas as pd
+def expect(A, k, absval):
+    n = A.shape[0]
+    v = [(A[i, j], i, j) for i in range(n) for j in range(n) if i != j]
+    key = lambda t: (-(abs(t[0]) if absval else t[0]), t[1], t[2])
+    v.sort(key=key)
+    kth = abs(v[k - 1][0]) if absval else v[k - 1][0]
+    keep = [t for t in v if (abs(t[0]) if absval else t[0]) >= kth]
+    allv = np.sort([abs(t[0]) if absval else t[0] for t in v])
+    rk = [len(allv) - np.searchsorted(allv, abs(t[0]) if absval else t[0], side='right') + 1 for t in keep]
+    return keep, rk
+def check(o, A, k, absval=False):
+    keep, rk = expect(A, k, absval)
+    got = list(zip(o.value, o['from'], o['to']))
+    assert got == [(float(a), b, c) for a, b, c in keep], f'k={k}: set or order differs ({len(got)} vs {len(keep)})'
+    assert list(o['rank']) == rk, f'k={k}: ranks differ'
+    return len(keep)
+X = np.load('t_X.npy').astype(int); S = X @ X.T / 2
+sizes = [check(pd.read_csv(f'r{k}.tsv', sep='	'), S, k) for k in (1, 5, 137, 600, 1559, 1560)]
+A = np.load('t_A.npy').astype(float)
+for f, ab in (('h.tsv', False), ('habs.tsv', True)):
+    o = pd.read_csv(f, sep='	')
+    sizes += [check(o[o['head'] == h], A[h], 40, ab) for h in range(3)]
+print('ok', sizes)"
+	assert_success
+	assert_output --partial ok
+	echo "$output"
+	# the run of ties really widened the cut
+	[ "$(awk 'END { print NR - 1 }' r137.tsv)" -gt 137 ]
+	run attn-topk --attn t_A.npy --ties all
+	[ "$status" -eq 2 ]
+	run attn-topk --attn t_A.npy --ties keep --at r5.tsv
+	[ "$status" -eq 2 ]
+}
+
 @test "--subset: selection, ranks and N over the subset's pairs (exact ties); softmax over all keys" {
 	need_py pandas
 	"$PY" -c "
