@@ -72,6 +72,9 @@ static const char usage[] =
 	"  --at PAIRS          report these pairs (TSV with columns from, to) instead\n"
 	"  --subset FILE       select and rank only pairs of these genes (one per line);\n"
 	"                      softmax still runs over all keys [all genes]\n"
+	"  --subset-softmax    with --subset: the softmax runs over the subset's keys\n"
+	"                      only (attention among the subset's rows of X, as\n"
+	"                      napistu-torch on aligned genes); needs --genes\n"
 	"  --label NAME=VALUE  constant column appended to every row (repeatable)\n"
 	"  --threads N         worker threads [online CPUs]\n"
 	"  -o, --output FILE   write to FILE (.gz: gzip) [stdout]\n"
@@ -85,7 +88,7 @@ enum {
 	OPT_RESID = 256, OPT_WQ, OPT_WK, OPT_BQ, OPT_BK, OPT_LNW, OPT_LNB, OPT_LNEPS, OPT_HEADS,
 	OPT_TOP, OPT_RAW, OPT_ABS, OPT_SELF, OPT_PERHEAD, OPT_GENES, OPT_AT, OPT_LABEL, OPT_THREADS,
 	OPT_SUBSET, OPT_ATTN, OPT_CHECK, OPT_CHECKTOL, OPT_LAYER, OPT_MODEL, OPT_CATEGORY, OPT_LAYERS,
-	OPT_COMBINE, OPT_SOURCES, OPT_TIES,
+	OPT_COMBINE, OPT_SOURCES, OPT_TIES, OPT_SUBSET_SOFTMAX,
 };
 
 static const struct option longopts[] = {
@@ -118,6 +121,7 @@ static const struct option longopts[] = {
 	{ "combine", required_argument, NULL, OPT_COMBINE },
 	{ "sources", no_argument, NULL, OPT_SOURCES },
 	{ "ties", required_argument, NULL, OPT_TIES },
+	{ "subset-softmax", no_argument, NULL, OPT_SUBSET_SOFTMAX },
 	REFNET_LONGOPTS,
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -642,6 +646,29 @@ static void auc_exact(pos_rank_t *p, int64_t npos, int64_t N, double *auroc, dou
 	*ap = (double)(sum / (long double)npos);
 }
 
+/* --subset-softmax: keep only the rows of X (every layer) and the gene ids
+ * that the subset lists, in their order, so that each softmax runs over the
+ * subset's keys; returns the new n. Attention between two genes depends on
+ * nothing but their rows and the keys' normaliser, so this is exactly the
+ * attention of a model that saw only these genes. */
+static int64_t keep_rows(linputs_t *in, int ngroup, int64_t d, strtab_t **genes, const uint8_t *keep, int64_t n)
+{
+	strtab_t *kept = strtab_new();
+	int64_t m = 0;
+	for (int64_t i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		const char *g = strtab_str(*genes, i);
+		strtab_put(kept, g, strlen(g), NULL);
+		for (int l = 0; l < ngroup; l++)
+			memmove(in[l].x + (size_t)m * (size_t)d, in[l].x + (size_t)i * (size_t)d, (size_t)d * sizeof(float));
+		m++;
+	}
+	strtab_free(*genes);
+	*genes = kept;
+	return m;
+}
+
 /* --ties keep: entry i of a finished selection is printed when it is among
  * the first K or tied with the K-th. */
 static int in_top(const tk_buf_t *b, size_t i, long long top, int ties_keep)
@@ -682,7 +709,7 @@ int main(int argc, char **argv)
 	double ln_eps = 1e-5, check_tol = 1e-4;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, verbose = 0, c;
-	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0, ties_keep = 0;
+	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0, ties_keep = 0, subset_softmax = 0;
 	/* --ref options before the first --ref are every reference's defaults;
 	 * after a --ref, they are that reference's own. */
 	refnet_opts_t dflt, *refs = xcalloc((size_t)argc + 1, sizeof *refs);
@@ -752,6 +779,7 @@ int main(int argc, char **argv)
 		case OPT_GENES: genes_path = optarg; break;
 		case OPT_AT: at = optarg; break;
 		case OPT_SUBSET: subset_path = optarg; break;
+		case OPT_SUBSET_SOFTMAX: subset_softmax = 1; break;
 		case OPT_CHECK: check_path = optarg; break;
 		case OPT_CHECKTOL:
 			check_tol = opt_double(optarg, "--check-tol");
@@ -817,6 +845,8 @@ int main(int argc, char **argv)
 		die_usage("--sources goes with --ref");
 	if (ngroup > 1 && per_head)
 		die_usage("--per-head with several layers: heads are not matched across layers");
+	if (subset_softmax && (!subset_path || !genes_path || given_mode || check_path))
+		die_usage("--subset-softmax needs --subset and --genes, and computed attention (not --attn or --check)");
 	if (ties_keep && (ro.path || at || check_path))
 		die_usage("--ties keep widens the top-K: not with --ref, --at or --check");
 	if (ngroup > 1 && check_path)
@@ -837,6 +867,12 @@ int main(int argc, char **argv)
 			    resid, (long long)n);
 	}
 	uint8_t *subset = subset_path ? read_subset(subset_path, genes, n) : NULL;
+	if (subset_softmax) {
+		/* The subset's rows only: every later step sees n_s genes, all selected. */
+		n = keep_rows(in, ngroup, d, &genes, subset, n);
+		free(subset);
+		subset = NULL;
+	}
 	int32_t *at_from = NULL, *at_to = NULL;
 	int64_t nat = 0;
 	uint8_t *rows = NULL;

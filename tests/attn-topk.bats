@@ -415,6 +415,64 @@ print('ok')"
 	assert_data_error "outside.tsv: pair 1 (data line 1) has a gene outside --subset s_sub.txt"
 }
 
+@test "--subset-softmax: softmax over the subset's keys = attention of the sliced residuals (numpy), byte-identical to a sliced run; --at, layers" {
+	need_py pandas
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(8); n, d = 90, 24
+for l in (0, 1):
+    np.save(f'ss_X{l}.npy', rng.standard_normal((n, d)).astype('f4'))
+    np.save(f'ss_WQ{l}.npy', (rng.standard_normal((d, d)) / 2).astype('f4'))
+    np.save(f'ss_WK{l}.npy', (rng.standard_normal((d, d)) / 2).astype('f4'))
+keep = sorted(rng.choice(n, 40, replace=False))
+open('ss_genes.txt', 'w').write(''.join(f'g{i}\n' for i in range(n)))
+# listed out of row order: rows keep the model's order
+open('ss_sub.txt', 'w').write(''.join(f'g{i}\n' for i in reversed(keep)))
+open('ss_keep_genes.txt', 'w').write(''.join(f'g{i}\n' for i in keep))
+for l in (0, 1):
+    np.save(f'ss_Xs{l}.npy', np.load(f'ss_X{l}.npy')[keep])
+open('ss_at.tsv', 'w').write('from\tto\n' + ''.join(f'g{keep[i]}\tg{keep[(i * 7 + 3) % 40]}\n' for i in range(40)))"
+	L0=(--resid ss_X0.npy --wq ss_WQ0.npy --wk ss_WK0.npy)
+	ak attn-topk "${L0[@]}" --heads 4 --genes ss_genes.txt --subset ss_sub.txt --subset-softmax --top 60 -o a.tsv
+	ak attn-topk --resid ss_Xs0.npy --wq ss_WQ0.npy --wk ss_WK0.npy --heads 4 --genes ss_keep_genes.txt --top 60 -o b.tsv
+	cmp a.tsv b.tsv
+	ak attn-topk "${L0[@]}" --heads 4 --genes ss_genes.txt --subset ss_sub.txt --subset-softmax --at ss_at.tsv -o a_at.tsv
+	ak attn-topk --resid ss_Xs0.npy --wq ss_WQ0.npy --wk ss_WK0.npy --heads 4 --genes ss_keep_genes.txt --at ss_at.tsv -o b_at.tsv
+	cmp a_at.tsv b_at.tsv
+	ak attn-topk "${L0[@]}" --layer --resid ss_X1.npy --wq ss_WQ1.npy --wk ss_WK1.npy --heads 4 --genes ss_genes.txt \
+		--subset ss_sub.txt --subset-softmax --top 30 -o a_c.tsv
+	ak attn-topk --resid ss_Xs0.npy --wq ss_WQ0.npy --wk ss_WK0.npy --layer --resid ss_Xs1.npy --wq ss_WQ1.npy --wk ss_WK1.npy \
+		--heads 4 --genes ss_keep_genes.txt --top 30 -o b_c.tsv
+	cmp a_c.tsv b_c.tsv
+	# the whole-vocabulary softmax differs, and numpy's renormalised attention is what was ranked
+	ak attn-topk "${L0[@]}" --heads 4 --genes ss_genes.txt --subset ss_sub.txt --top 60 -o whole.tsv
+	! cmp -s a.tsv whole.tsv
+	run "$PY" -c "
+import numpy as np, pandas as pd
+keep = [int(g[1:]) for g in open('ss_keep_genes.txt').read().split()]
+X = np.load('ss_X0.npy').astype(float)[keep]
+Q, K = X @ np.load('ss_WQ0.npy').astype(float).T, X @ np.load('ss_WK0.npy').astype(float).T
+A = 0
+for h in range(4):
+    S = Q[:, h*6:(h+1)*6] @ K[:, h*6:(h+1)*6].T / np.sqrt(6)
+    S = np.exp(S - S.max(1, keepdims=True)); A = A + S / S.sum(1, keepdims=True) / 4
+assert np.allclose(A.sum(1), 1)
+o = pd.read_csv('a.tsv', sep='\t', float_precision='round_trip')
+idx = {f'g{k}': i for i, k in enumerate(keep)}
+v = np.array([A[idx[a], idx[b]] for a, b in zip(o['from'], o['to'])])
+assert np.max(np.abs(v - o.value)) < 1e-6, np.max(np.abs(v - o.value))
+off = A[~np.eye(40, dtype=bool)]
+assert abs(np.sort(off)[::-1][59] - o.value.iloc[-1]) < 1e-6
+assert np.allclose(o['quantile'], o['rank'] / (40 * 39), rtol=1e-15, atol=0)
+print('ok')"
+	assert_success
+	assert_output ok
+	run attn-topk "${L0[@]}" --heads 4 --subset ss_sub.txt --subset-softmax
+	[ "$status" -eq 2 ]
+	run attn-topk "${L0[@]}" --heads 4 --genes ss_genes.txt --subset-softmax
+	[ "$status" -eq 2 ]
+}
+
 @test "tinyfm: reproduces the model's own attention (all layers), per-head (0, 3), and from raw + LayerNorm" {
 	need_data tinyfm/single_cell/layer3.attention_heads.npy
 	need_py pandas
