@@ -603,15 +603,20 @@ static void run_at(const expr_t *e, const char *path, int spearman, const char *
 	int64_t *row = xmallocarray((size_t)(e->ngenes ? e->ngenes : 1), sizeof *row);
 	for (int64_t g = 0; g < e->ngenes; g++)
 		row[g] = -1;
-	int64_t np = 0, cap = 0, ng = 0, *pa = NULL, *genes = xmallocarray((size_t)(e->ngenes ? e->ngenes : 1), sizeof *genes);
+	int64_t np = 0, cap = 0, ng = 0, nunknown = 0, nbad = 0, *pa = NULL, *genes = xmallocarray((size_t)(e->ngenes ? e->ngenes : 1), sizeof *genes);
+	char *first_unknown = NULL, **names = NULL;
 	while (tsv_next(t)) {
-		int64_t g[2];
+		int64_t g[2] = { -1, -1 };
 		int col[2] = { cf, ct };
 		for (int k = 0; k < 2; k++) {
 			const char *s = tsv_str(t, col[k]);
 			g[k] = strtab_get(e->gene_ix, s, strlen(s));
-			if (g[k] < 0)
-				tsv_die(t, col[k], "gene \"%s\" is not among the counts' genes", s);
+			if (g[k] < 0) {
+				/* a gene without expression: no co-expression (nan), counted */
+				if (!nunknown++)
+					first_unknown = xstrdup(s);
+				continue;
+			}
 			if (row[g[k]] < 0) {
 				row[g[k]] = ng;
 				genes[ng++] = g[k];
@@ -623,31 +628,46 @@ static void run_at(const expr_t *e, const char *path, int spearman, const char *
 		}
 		pa[2 * np] = g[0];
 		pa[2 * np + 1] = g[1];
+		names = xreallocarray(names, xmul((size_t)cap, 2), sizeof *names);
+		names[2 * np] = xstrdup(tsv_str(t, cf));
+		names[2 * np + 1] = xstrdup(tsv_str(t, ct));
+		nbad += g[0] < 0 || g[1] < 0;
 		np++;
 	}
+	if (np && nbad == np)
+		die("%s: no pair has both genes among the counts' genes (e.g. \"%s\"): a different id type?",
+		    tsv_name(t), first_unknown);
+	if (nbad)
+		warn("%s: %lld of %lld pairs name a gene without counts (e.g. \"%s\"): value nan", tsv_name(t),
+		     (long long)nbad, (long long)np, first_unknown);
+	free(first_unknown);
 	tsv_close(t);
 	corr_rows_t *z = corr_rows_new(e, genes, ng, NULL, e->ncells, spearman);
 	wr_t *w = wr_open(out, 0);
 	wr_puts(w, "from\tto\tvalue\n");
 	for (int64_t p = 0; p < np; p++) {
-		int64_t a = row[pa[2 * p]], b = row[pa[2 * p + 1]];
+		int64_t ga = pa[2 * p], gb = pa[2 * p + 1];
+		int64_t a = ga < 0 ? -1 : row[ga], b = gb < 0 ? -1 : row[gb];
 		double v = NAN;
-		if (!z->constant[a] && !z->constant[b]) {
+		if (a >= 0 && b >= 0 && !z->constant[a] && !z->constant[b]) {
 			const double *x = z->z + (size_t)a * (size_t)z->m, *y = z->z + (size_t)b * (size_t)z->m;
 			v = 0;
 			for (int64_t k = 0; k < z->m; k++)
 				v += x[k] * y[k];
 			v = v > 1 ? 1 : v < -1 ? -1 : v;
 		}
-		wr_puts(w, e->genes[pa[2 * p]]);
+		wr_puts(w, names[2 * p]);
 		wr_putc(w, '\t');
-		wr_puts(w, e->genes[pa[2 * p + 1]]);
+		wr_puts(w, names[2 * p + 1]);
 		wr_putc(w, '\t');
 		wr_f64(w, v);
 		wr_putc(w, '\n');
 	}
 	wr_close(w);
 	corr_rows_free(z);
+	for (int64_t p = 0; p < 2 * np; p++)
+		free(names[p]);
+	free(names);
 	free(row);
 	free(genes);
 	free(pa);

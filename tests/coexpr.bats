@@ -114,6 +114,12 @@ PY
 	run ak coexpr --counts x.mtx --genes genes.txt --at bad.tsv
 	assert_failure 1
 	assert_output --partial 'nope'
+	# a gene without counts among known ones: nan for its pairs, counted on stderr
+	printf 'from\tto\ng1\tnope\ng1\tg2\n' > part.tsv
+	run ak coexpr --counts x.mtx --genes genes.txt --at part.tsv
+	assert_success
+	assert_line --partial '1 of 2 pairs name a gene without counts'
+	assert_line 'g1	nope	nan'
 	run ak coexpr --counts x.mtx --genes genes.txt --at at.tsv --top 5
 	assert_failure 2
 }
