@@ -173,6 +173,55 @@ double fisher_less(int64_t a, int64_t b, int64_t c, int64_t d)
 	return lp > 0 ? 1 : exp(lp);
 }
 
+/* Two-sided: the probability of every table no more likely than the
+ * observed one, as scipy.stats.fisher_exact: the observed tail, plus the
+ * other side's tail beyond the last value whose probability exceeds the
+ * observed one's, found by bisection (the mass is unimodal). Probabilities
+ * within a relative 1e-7 of the observed count as equal (R's fisher.test;
+ * scipy uses 1e-14, which log-space masses cannot resolve), so mirror-image
+ * tables of a symmetric distribution are counted on both sides. */
+double fisher_two_sided(int64_t a, int64_t b, int64_t c, int64_t d)
+{
+	if (degenerate(a, b, c, d))
+		return 1;
+	int64_t K = a + c, n = a + b, N = a + b + c + d;
+	int64_t lo = n - (N - K) > 0 ? n - (N - K) : 0, hi = n < K ? n : K;
+	const double tol = 1e-7;
+	double le = hyper_logpmf(a, K, n, N);
+	int64_t mode = (int64_t)floor(mode_of(K, n, N));
+	if (mode < lo)
+		mode = lo;
+	if (mode > hi)
+		mode = hi;
+	if (le >= hyper_logpmf(mode, K, n, N) - tol)
+		return 1;
+	/* at least as likely as the observed: logpmf(x) > le + tol */
+	double p;
+	if (a < mode) {
+		/* last x in (mode, hi] still more likely than a: pmf decreases there */
+		int64_t l = mode, h = hi;
+		while (l < h) {
+			int64_t m = l + (h - l + 1) / 2;
+			if (hyper_logpmf(m, K, n, N) > le + tol)
+				l = m;
+			else
+				h = m - 1;
+		}
+		p = exp(hyper_logcdf(a, K, n, N)) + exp(hyper_logsf_ge(l + 1, K, n, N));
+	} else {
+		int64_t l = lo, h = mode;   /* first x in [lo, mode) more likely than a */
+		while (l < h) {
+			int64_t m = l + (h - l) / 2;
+			if (hyper_logpmf(m, K, n, N) > le + tol)
+				h = m;
+			else
+				l = m + 1;
+		}
+		p = exp(hyper_logsf_ge(a, K, n, N)) + exp(hyper_logcdf(l - 1, K, n, N));
+	}
+	return p > 1 ? 1 : p;
+}
+
 double fisher_odds_ratio(int64_t a, int64_t b, int64_t c, int64_t d)
 {
 	if (degenerate(a, b, c, d))

@@ -28,6 +28,10 @@ double fisher_greater_log(int64_t a, int64_t b, int64_t c, int64_t d);
 /* One-sided p of depletion, P(X <= a). */
 double fisher_less(int64_t a, int64_t b, int64_t c, int64_t d);
 
+/* Two-sided p: the tables no more likely than the observed one (scipy's
+ * alternative='two-sided'; probabilities within relative 1e-7 tie). */
+double fisher_two_sided(int64_t a, int64_t b, int64_t c, int64_t d);
+
 /* Sample odds ratio a d / (b c) exactly as scipy.stats.fisher_exact reports
  * it: NaN when a row or column sums to 0, +inf when b or c is 0. */
 double fisher_odds_ratio(int64_t a, int64_t b, int64_t c, int64_t d);

@@ -62,6 +62,8 @@ static const char usage[] =
 	"  (--ref is repeatable: one pass, one row per reference; reference options\n"
 	"  before the first --ref apply to all, after a --ref to that one)\n"
 	"  --top K             pairs to keep [10000]\n"
+	"  --ties HOW          first: exactly K pairs, ties at the K-th value broken by\n"
+	"                      (from, to); keep: also every pair tied with the K-th [first]\n"
 	"  --raw               head-averaged scaled scores instead of softmax\n"
 	"  --abs               rank by |value| (the signed value is reported)\n"
 	"  --keep-self         include the diagonal in selection and distribution\n"
@@ -70,6 +72,9 @@ static const char usage[] =
 	"  --at PAIRS          report these pairs (TSV with columns from, to) instead\n"
 	"  --subset FILE       select and rank only pairs of these genes (one per line);\n"
 	"                      softmax still runs over all keys [all genes]\n"
+	"  --subset-softmax    with --subset: the softmax runs over the subset's keys\n"
+	"                      only (attention among the subset's rows of X, as\n"
+	"                      napistu-torch on aligned genes); needs --genes\n"
 	"  --label NAME=VALUE  constant column appended to every row (repeatable)\n"
 	"  --threads N         worker threads [online CPUs]\n"
 	"  -o, --output FILE   write to FILE (.gz: gzip) [stdout]\n"
@@ -83,7 +88,7 @@ enum {
 	OPT_RESID = 256, OPT_WQ, OPT_WK, OPT_BQ, OPT_BK, OPT_LNW, OPT_LNB, OPT_LNEPS, OPT_HEADS,
 	OPT_TOP, OPT_RAW, OPT_ABS, OPT_SELF, OPT_PERHEAD, OPT_GENES, OPT_AT, OPT_LABEL, OPT_THREADS,
 	OPT_SUBSET, OPT_ATTN, OPT_CHECK, OPT_CHECKTOL, OPT_LAYER, OPT_MODEL, OPT_CATEGORY, OPT_LAYERS,
-	OPT_COMBINE, OPT_SOURCES,
+	OPT_COMBINE, OPT_SOURCES, OPT_TIES, OPT_SUBSET_SOFTMAX,
 };
 
 static const struct option longopts[] = {
@@ -115,6 +120,8 @@ static const struct option longopts[] = {
 	{ "layers", required_argument, NULL, OPT_LAYERS },
 	{ "combine", required_argument, NULL, OPT_COMBINE },
 	{ "sources", no_argument, NULL, OPT_SOURCES },
+	{ "ties", required_argument, NULL, OPT_TIES },
+	{ "subset-softmax", no_argument, NULL, OPT_SUBSET_SOFTMAX },
 	REFNET_LONGOPTS,
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -639,6 +646,51 @@ static void auc_exact(pos_rank_t *p, int64_t npos, int64_t N, double *auroc, dou
 	*ap = (double)(sum / (long double)npos);
 }
 
+/* --subset-softmax: keep only the rows of X (every layer) and the gene ids
+ * that the subset lists, in their order, so that each softmax runs over the
+ * subset's keys; returns the new n. Attention between two genes depends on
+ * nothing but their rows and the keys' normaliser, so this is exactly the
+ * attention of a model that saw only these genes. */
+static int64_t keep_rows(linputs_t *in, int ngroup, int64_t d, strtab_t **genes, const uint8_t *keep, int64_t n)
+{
+	strtab_t *kept = strtab_new();
+	int64_t m = 0;
+	for (int64_t i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		const char *g = strtab_str(*genes, i);
+		strtab_put(kept, g, strlen(g), NULL);
+		for (int l = 0; l < ngroup; l++)
+			memmove(in[l].x + (size_t)m * (size_t)d, in[l].x + (size_t)i * (size_t)d, (size_t)d * sizeof(float));
+		m++;
+	}
+	strtab_free(*genes);
+	*genes = kept;
+	return m;
+}
+
+/* --ties keep: entry i of a finished selection is printed when it is among
+ * the first K or tied with the K-th. */
+static int in_top(const tk_buf_t *b, size_t i, long long top, int ties_keep)
+{
+	if ((long long)i < top)
+		return 1;
+	return ties_keep && b->v[i].key == b->v[top - 1].key;
+}
+
+/* --ties keep: does some distribution's selection (full: fewer entries than
+ * the distribution) end with a pair tied with its K-th? Then pairs tied with
+ * the K-th may have been left out. */
+static int ties_cut(const attn_result_t *r, long long top)
+{
+	for (int t = 0; t < r->ndist; t++) {
+		const tk_buf_t *b = &r->top[t];
+		if ((long long)b->n > top && (int64_t)b->n < r->ntotal && b->v[b->n - 1].key == b->v[top - 1].key)
+			return 1;
+	}
+	return 0;
+}
+
 static void linputs_free(linputs_t *in)
 {
 	free(in->x);
@@ -657,7 +709,7 @@ int main(int argc, char **argv)
 	double ln_eps = 1e-5, check_tol = 1e-4;
 	long long heads = 0, top = 10000, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int raw = 0, absval = 0, keep_self = 0, per_head = 0, nlabel = 0, verbose = 0, c;
-	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0;
+	int combine = ATTN_COMBINE_SUM, ngroup = 1, grouped = 0, sources = 0, ties_keep = 0, subset_softmax = 0;
 	/* --ref options before the first --ref are every reference's defaults;
 	 * after a --ref, they are that reference's own. */
 	refnet_opts_t dflt, *refs = xcalloc((size_t)argc + 1, sizeof *refs);
@@ -714,6 +766,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_HEADS: heads = opt_int(optarg, "--heads", 1, 1 << 16); break;
 		case OPT_TOP: top = opt_int(optarg, "--top", 1, INT64_MAX); break;
+		case OPT_TIES:
+			if (!strcmp(optarg, "keep"))
+				ties_keep = 1;
+			else if (strcmp(optarg, "first"))
+				die_usage("--ties: '%s' is not one of first, keep", optarg);
+			break;
 		case OPT_RAW: raw = 1; break;
 		case OPT_ABS: absval = 1; break;
 		case OPT_SELF: keep_self = 1; break;
@@ -721,6 +779,7 @@ int main(int argc, char **argv)
 		case OPT_GENES: genes_path = optarg; break;
 		case OPT_AT: at = optarg; break;
 		case OPT_SUBSET: subset_path = optarg; break;
+		case OPT_SUBSET_SOFTMAX: subset_softmax = 1; break;
 		case OPT_CHECK: check_path = optarg; break;
 		case OPT_CHECKTOL:
 			check_tol = opt_double(optarg, "--check-tol");
@@ -786,6 +845,10 @@ int main(int argc, char **argv)
 		die_usage("--sources goes with --ref");
 	if (ngroup > 1 && per_head)
 		die_usage("--per-head with several layers: heads are not matched across layers");
+	if (subset_softmax && (!subset_path || !genes_path || given_mode || check_path))
+		die_usage("--subset-softmax needs --subset and --genes, and computed attention (not --attn or --check)");
+	if (ties_keep && (ro.path || at || check_path))
+		die_usage("--ties keep widens the top-K: not with --ref, --at or --check");
 	if (ngroup > 1 && check_path)
 		die_usage("--check compares one layer: give one layer");
 	progress_init(verbose);
@@ -804,6 +867,12 @@ int main(int argc, char **argv)
 			    resid, (long long)n);
 	}
 	uint8_t *subset = subset_path ? read_subset(subset_path, genes, n) : NULL;
+	if (subset_softmax) {
+		/* The subset's rows only: every later step sees n_s genes, all selected. */
+		n = keep_rows(in, ngroup, d, &genes, subset, n);
+		free(subset);
+		subset = NULL;
+	}
 	int32_t *at_from = NULL, *at_to = NULL;
 	int64_t nat = 0;
 	uint8_t *rows = NULL;
@@ -839,7 +908,8 @@ int main(int argc, char **argv)
 					 in[l].given ? given_fill : NULL, in[l].given };
 	attn_spec_t s = {
 		.n = n, .d = d, .heads = (int)heads, .x = in[0].x, .wq = in[0].wq, .wk = in[0].wk, .bq = in[0].bq,
-		.bk = in[0].bk, .raw = raw, .absval = absval, .keep_self = keep_self, .per_head = per_head, .k = top,
+		.bk = in[0].bk, .raw = raw, .absval = absval, .keep_self = keep_self, .per_head = per_head,
+		.k = ties_keep && top < INT64_MAX ? top + 1 : top,
 		.subset = subset, .nat = nat, .at_from = at_from, .at_to = at_to, .threads = (int)threads,
 		.given = lay[0].given, .given_ctx = lay[0].given_ctx,
 		.nlayers = ngroup > 1 ? ngroup : 0, .layers = ngroup > 1 ? lay : NULL, .combine = combine,
@@ -867,6 +937,15 @@ int main(int argc, char **argv)
 	}
 	attn_result_t r;
 	attn_run(&s, &r);
+	/* --ties keep: select one pair more than K; while some distribution's
+	 * selection ends inside the run of pairs tied with its K-th, the run may
+	 * go on past it: select twice as many and run again (a whole pass each;
+	 * float32 attention rarely has such ties, given matrices may). */
+	while (ties_keep && ties_cut(&r, top)) {
+		attn_result_free(&r);
+		s.k = s.k > INT64_MAX / 2 ? INT64_MAX : 2 * s.k;
+		attn_run(&s, &r);
+	}
 	if (check_path) {
 		if (check_report(&s, &r, &chk, check_path, genes, check_tol))
 			die("check against %s: the computed attention differs from the forward pass's by more "
@@ -928,7 +1007,7 @@ int main(int argc, char **argv)
 					r.at_rank[p * r.ndist + t], r.ntotal, per_head ? t : -1, nlabel, label);
 	} else {
 		for (int t = 0; t < r.ndist; t++)
-			for (size_t i = 0; i < r.top[t].n && (long long)i < top; i++)
+			for (size_t i = 0; i < r.top[t].n && in_top(&r.top[t], i, top, ties_keep); i++)
 				put_row(w, genes, r.top[t].v[i].from, r.top[t].v[i].to, r.top[t].v[i].value,
 					r.rank[t][i], r.ntotal, per_head ? t : -1, nlabel, label);
 	}

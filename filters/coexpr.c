@@ -16,6 +16,8 @@
 #include "opt.h"
 #include "out.h"
 #include "rng.h"
+#include "strtab.h"
+#include "tsv.h"
 #include "xalloc.h"
 
 static const char usage[] =
@@ -55,11 +57,13 @@ static const char usage[] =
 	"                       replacement (seeded): one replicate of a stability check\n"
 	"  --seed S             seed of --shuffle-strata, --random-strata, --subsample,\n"
 	"                       first seed of --contrast-perm [1]\n"
+	"  --at PAIRS           only these pairs (TSV with columns from, to; names of\n"
+	"                       --genes), in input order, pooled cells: from to value\n"
 	"  -o FILE              output [stdout]; .gz compresses\n"
 	"  -h, --help           this text\n";
 
 enum { OPT_METHOD = 256, OPT_SUBSET, OPT_HVG, OPT_SOURCES, OPT_TOP, OPT_ABS, OPT_STRATA, OPT_AGG,
-       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED, OPT_RANDOM, OPT_CONTRAST, OPT_SUBSAMPLE };
+       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED, OPT_RANDOM, OPT_CONTRAST, OPT_SUBSAMPLE, OPT_AT };
 enum { AGG_NONE, AGG_MAX, AGG_MEAN, AGG_WMEAN, AGG_RANGE, AGG_DEV };
 
 static const struct option longopts[] = {
@@ -78,6 +82,7 @@ static const struct option longopts[] = {
 	{ "random-strata", no_argument, NULL, OPT_RANDOM },
 	{ "contrast-perm", required_argument, NULL, OPT_CONTRAST },
 	{ "subsample", required_argument, NULL, OPT_SUBSAMPLE },
+	{ "at", required_argument, NULL, OPT_AT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -587,6 +592,87 @@ static void put_contrast(wr_t *w, const expr_t *e, int64_t from, int64_t to, dou
 
 #define BLOCK_BYTES ((size_t)256 << 20)
 
+/* --at: the correlation of each listed pair over the pooled cells, in
+ * input order. Only the genes the pairs name are standardised (O(genes x
+ * cells)), and each pair is one dot product: no gene x gene matrix, so a
+ * sample of pairs of a 20,000-gene vocabulary costs what its genes cost. */
+static void run_at(const expr_t *e, const char *path, int spearman, const char *out)
+{
+	tsv_t *t = tsv_open(path);
+	int cf = tsv_col(t, "from"), ct = tsv_col(t, "to");
+	int64_t *row = xmallocarray((size_t)(e->ngenes ? e->ngenes : 1), sizeof *row);
+	for (int64_t g = 0; g < e->ngenes; g++)
+		row[g] = -1;
+	int64_t np = 0, cap = 0, ng = 0, nunknown = 0, nbad = 0, *pa = NULL, *genes = xmallocarray((size_t)(e->ngenes ? e->ngenes : 1), sizeof *genes);
+	char *first_unknown = NULL, **names = NULL;
+	while (tsv_next(t)) {
+		int64_t g[2] = { -1, -1 };
+		int col[2] = { cf, ct };
+		for (int k = 0; k < 2; k++) {
+			const char *s = tsv_str(t, col[k]);
+			g[k] = strtab_get(e->gene_ix, s, strlen(s));
+			if (g[k] < 0) {
+				/* a gene without expression: no co-expression (nan), counted */
+				if (!nunknown++)
+					first_unknown = xstrdup(s);
+				continue;
+			}
+			if (row[g[k]] < 0) {
+				row[g[k]] = ng;
+				genes[ng++] = g[k];
+			}
+		}
+		if (np == cap) {
+			cap = cap ? 2 * cap : 4096;
+			pa = xreallocarray(pa, xmul((size_t)cap, 2), sizeof *pa);
+		}
+		pa[2 * np] = g[0];
+		pa[2 * np + 1] = g[1];
+		names = xreallocarray(names, xmul((size_t)cap, 2), sizeof *names);
+		names[2 * np] = xstrdup(tsv_str(t, cf));
+		names[2 * np + 1] = xstrdup(tsv_str(t, ct));
+		nbad += g[0] < 0 || g[1] < 0;
+		np++;
+	}
+	if (np && nbad == np)
+		die("%s: no pair has both genes among the counts' genes (e.g. \"%s\"): a different id type?",
+		    tsv_name(t), first_unknown);
+	if (nbad)
+		warn("%s: %lld of %lld pairs name a gene without counts (e.g. \"%s\"): value nan", tsv_name(t),
+		     (long long)nbad, (long long)np, first_unknown);
+	free(first_unknown);
+	tsv_close(t);
+	corr_rows_t *z = corr_rows_new(e, genes, ng, NULL, e->ncells, spearman);
+	wr_t *w = wr_open(out, 0);
+	wr_puts(w, "from\tto\tvalue\n");
+	for (int64_t p = 0; p < np; p++) {
+		int64_t ga = pa[2 * p], gb = pa[2 * p + 1];
+		int64_t a = ga < 0 ? -1 : row[ga], b = gb < 0 ? -1 : row[gb];
+		double v = NAN;
+		if (a >= 0 && b >= 0 && !z->constant[a] && !z->constant[b]) {
+			const double *x = z->z + (size_t)a * (size_t)z->m, *y = z->z + (size_t)b * (size_t)z->m;
+			v = 0;
+			for (int64_t k = 0; k < z->m; k++)
+				v += x[k] * y[k];
+			v = v > 1 ? 1 : v < -1 ? -1 : v;
+		}
+		wr_puts(w, names[2 * p]);
+		wr_putc(w, '\t');
+		wr_puts(w, names[2 * p + 1]);
+		wr_putc(w, '\t');
+		wr_f64(w, v);
+		wr_putc(w, '\n');
+	}
+	wr_close(w);
+	corr_rows_free(z);
+	for (int64_t p = 0; p < 2 * np; p++)
+		free(names[p]);
+	free(names);
+	free(row);
+	free(genes);
+	free(pa);
+}
+
 int main(int argc, char **argv)
 {
 	err_init(argv[0]);
@@ -598,6 +684,7 @@ int main(int argc, char **argv)
 	int agg = AGG_MAX, agg_set = 0, shuffle = 0, randomize = 0, seed_set = 0, c;
 	long long seed = 1, nperm = 0;
 	double frac = -1;
+	const char *at = NULL;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		if (expr_getopt(&o, c, optarg))
 			continue;
@@ -638,6 +725,7 @@ int main(int argc, char **argv)
 				die_usage("--subsample: '%s' is not a fraction in (0, 1]", optarg);
 			break;
 		case OPT_SEED: seed = opt_int(optarg, "--seed", 0, INT64_MAX); seed_set = 1; break;
+		case OPT_AT: at = optarg; break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: die_usage("bad option");
@@ -668,6 +756,9 @@ int main(int argc, char **argv)
 	if (strata && !o.cells && !h5_is_spec(o.counts))
 		die_usage("--strata needs a cells table (--cells FILE, or HDF5 counts with obs)");
 	R.agg = strata ? agg : AGG_NONE;
+	if (at && (subset || hvg >= 0 || sources || R.top >= 0 || R.absval || strata || frac > 0 || seed_set))
+		die_usage("--at gives the listed pairs over the pooled cells: not with --genes-subset, --hvg, "
+			  "--sources, --top, --abs, --strata, --subsample or --seed");
 
 	expr_t *e = expr_load(&o);
 	R.e = e;
@@ -679,6 +770,11 @@ int main(int argc, char **argv)
 			 e->src, (long long)e->ncells, e->ncells == 1 ? "" : "s");
 		expr_free(e);
 		die("%s", msg);
+	}
+	if (at) {
+		run_at(e, at, R.spearman, out);
+		expr_free(e);
+		return 0;
 	}
 	/* Column genes (the subset) and row genes (sources, or the same). */
 	int64_t nc, nr, *cg, *rg;

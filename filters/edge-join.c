@@ -36,7 +36,8 @@ static const char usage[] =
 	"PAIRS: TSV with columns from and to [stdin]. Labels each pair with in_ref\n"
 	"(1/0), the carried reference columns and the endpoints' cosine; or, with\n"
 	"--summary, per group: n_pairs n_mapped n_in_ref true_fraction null_fraction\n"
-	"odds_ratio fisher_p [median_cosine background_cosine]; or, with --edges, the\n"
+	"odds_ratio fisher_p [median_cosine background_cosine] [fisher_p_less fisher_p_two];\n"
+	"or, with --edges, the\n"
 	"reference's edges among GENES as from to (sorted, distinct, no self edges).\n"
 	"\n"
 	REFNET_USAGE
@@ -48,12 +49,14 @@ static const char usage[] =
 	"  --summary               one row per group instead of one per pair\n"
 	"  --by COL,...            summary: group by these pair columns [one group]\n"
 	"  --vocab GENES           summary: the model's vocabulary, one id per line\n"
+	"  --tails                 summary: also Fisher's depletion (one-sided, less) and\n"
+	"                          two-sided p, as columns fisher_p_less fisher_p_two\n"
 	"  --edges                 write the reference's edges among --among GENES\n"
 	"  -o, --output OUT        write to OUT (gzip when it ends in .gz) [stdout]\n"
 	"  -h, --help              this text\n";
 
 enum { OPT_CARRY = 256, OPT_EMB, OPT_EMBNAMES, OPT_SUMMARY, OPT_BY, OPT_VOCAB, OPT_AMONG,
-       OPT_EDGES };
+       OPT_EDGES, OPT_TAILS };
 
 static const struct option longopts[] = {
 	REFNET_LONGOPTS,
@@ -65,6 +68,7 @@ static const struct option longopts[] = {
 	{ "vocab", required_argument, NULL, OPT_VOCAB },
 	{ "among", required_argument, NULL, OPT_AMONG },
 	{ "edges", no_argument, NULL, OPT_EDGES },
+	{ "tails", no_argument, NULL, OPT_TAILS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -569,6 +573,8 @@ static double background_cosine(const genes_t *g, const emb_t *e)
 	return m < 2 ? NAN : (tot - self) / ((double)m * (double)(m - 1));
 }
 
+static int tails;   /* --tails: depletion and two-sided p too */
+
 static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *vocab_path,
 			const char *out)
 {
@@ -651,6 +657,8 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 	wr_puts(w, "n_pairs\tn_mapped\tn_in_ref\ttrue_fraction\tnull_fraction\todds_ratio\tfisher_p");
 	if (e)
 		wr_puts(w, "\tmedian_cosine\tbackground_cosine");
+	if (tails)
+		wr_puts(w, "\tfisher_p_less\tfisher_p_two");
 	wr_putc(w, '\n');
 	for (int64_t i = 0; i < ngr; i++) {
 		group_t *G = &gr[i];
@@ -680,6 +688,12 @@ static void run_summary(pairs_t *p, genes_t *g, const emb_t *e, const char *voca
 			wr_f64(w, G->median_cos);
 			wr_putc(w, '\t');
 			wr_f64(w, bg);
+		}
+		if (tails) {
+			wr_putc(w, '\t');
+			wr_f64(w, fisher_less(a, b, c, d));
+			wr_putc(w, '\t');
+			wr_f64(w, fisher_two_sided(a, b, c, d));
 		}
 		wr_putc(w, '\n');
 	}
@@ -759,6 +773,7 @@ int main(int argc, char **argv)
 		case OPT_EMB: emb_path = optarg; break;
 		case OPT_EMBNAMES: emb_names = optarg; break;
 		case OPT_SUMMARY: summary = 1; break;
+		case OPT_TAILS: tails = 1; break;
 		case OPT_BY: by = optarg; break;
 		case OPT_VOCAB: vocab = optarg; break;
 		case OPT_AMONG: among_path = optarg; break;
@@ -778,6 +793,8 @@ int main(int argc, char **argv)
 		die_usage("--summary needs --vocab GENES (the vocabulary defines the null)");
 	if (summary && carry)
 		die_usage("--carry applies to labelled pairs, not to --summary");
+	if (!summary && tails)
+		die_usage("--tails applies only with --summary");
 	if (!summary && (by || vocab))
 		die_usage("--by and --vocab apply only with --summary");
 	if (edges && (summary || carry || emb_path || optind < argc))

@@ -34,6 +34,11 @@ MAP        ?=
 MAP_COLS   ?= ensembl_gene,symbol
 # how each pair's layer values combine into the consensus: sum, mean, max, absmax
 COMBINE    ?= sum
+# non-empty: the softmax runs over the aligned genes only (attn-topk
+# --subset-softmax: attention among the aligned genes' residual rows, as
+# napistu-torch computes it on an aligned subset); empty: each model's own
+# softmax over its whole vocabulary [empty]
+SUBSET_SOFTMAX ?=
 
 ifeq ($(strip $(MODELS)),)
 $(error MODELS is empty: give two or more model directories)
@@ -46,7 +51,8 @@ name_of = $(notdir $(patsubst %/,%,$(1)))
 cat_genes = $(if $(wildcard $(1)/resid/$(3)/genes.txt),$(OUT)/genes/$(2)/$(3).txt,$(OUT)/genes/$(2).txt)
 common_of = $(if $(CAT_OWN_$(1)),$(OUT)/$(1)/common_genes.txt,$(OUT)/common_genes.txt)
 
-SETTINGS := k=$(K) flags=$(TOPK_FLAGS) id=$(ID_TYPE) map=$(MAP) cols=$(MAP_COLS) combine=$(COMBINE)
+SETTINGS := k=$(K) flags=$(TOPK_FLAGS) id=$(ID_TYPE) map=$(MAP) cols=$(MAP_COLS) combine=$(COMBINE) subset_softmax=$(SUBSET_SOFTMAX)
+SUBSET_FLAG = $(if $(SUBSET_SOFTMAX),--subset-softmax)
 STAMP := $(OUT)/.settings
 $(shell mkdir -p $(OUT) && { [ -f $(STAMP) ] && [ "$$(cat $(STAMP))" = "$(SETTINGS)" ] || printf '%s\n' "$(SETTINGS)" > $(STAMP); })
 
@@ -65,7 +71,7 @@ $(OUT)/$(2)/$(5)/topk/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer
 	attn-topk --resid $$< --wq $(1)/layer$(3).wq.npy --wk $(1)/layer$(3).wk.npy \
 		$$(if $$(wildcard $(1)/layer$(3).bq.npy),--bq $(1)/layer$(3).bq.npy) \
 		$$(if $$(wildcard $(1)/layer$(3).bk.npy),--bk $(1)/layer$(3).bk.npy) \
-		--heads $(4) --top $(K) --genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) \
+		--heads $(4) --top $(K) --genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) $(SUBSET_FLAG) \
 		--threads $(THREADS) --label model=$(2) --label category=$(5) --label layer=$(3) $(TOPK_FLAGS) -o $$@
 
 $(OUT)/$(2)/$(5)/at/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer$(3).wq.npy $(1)/layer$(3).wk.npy $(call cat_genes,$(1),$(2),$(5)) $(call common_of,$(5)) $(OUT)/$(5)/union.tsv.gz $(STAMP)
@@ -73,7 +79,7 @@ $(OUT)/$(2)/$(5)/at/layer$(3).tsv.gz: $(1)/resid/$(5)/layer$(3).npy $(1)/layer$(
 	attn-topk --resid $$< --wq $(1)/layer$(3).wq.npy --wk $(1)/layer$(3).wk.npy \
 		$$(if $$(wildcard $(1)/layer$(3).bq.npy),--bq $(1)/layer$(3).bq.npy) \
 		$$(if $$(wildcard $(1)/layer$(3).bk.npy),--bk $(1)/layer$(3).bk.npy) \
-		--heads $(4) --at $(OUT)/$(5)/union.tsv.gz --genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) \
+		--heads $(4) --at $(OUT)/$(5)/union.tsv.gz --genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) $(SUBSET_FLAG) \
 		--threads $(THREADS) --label model=$(2) --label category=$(5) --label layer=$(3) $(TOPK_FLAGS) -o $$@
 
 TOPKS_$(5) += $(OUT)/$(2)/$(5)/topk/layer$(3).tsv.gz
@@ -92,12 +98,12 @@ _cin := $(foreach l,$(shell seq 0 $$(($(3) - 1))),$(1)/resid/$(5)/layer$(l).npy 
 $(OUT)/$(2)/$(5)/consensus.tsv.gz: $$(_cin) $(call cat_genes,$(1),$(2),$(5)) $(call common_of,$(5)) $(STAMP)
 	@mkdir -p $$(@D)
 	attn-topk --model $(1) --category $(5) --combine $(COMBINE) --heads $(4) --top $(K) \
-		--genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) --threads $(THREADS) \
+		--genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) $(SUBSET_FLAG) --threads $(THREADS) \
 		--label model=$(2) --label category=$(5) $(TOPK_FLAGS) -o $$@
 $(OUT)/$(2)/$(5)/consensus_at.tsv.gz: $$(_cin) $(call cat_genes,$(1),$(2),$(5)) $(call common_of,$(5)) $(OUT)/$(5)/consensus_union.tsv.gz $(STAMP)
 	@mkdir -p $$(@D)
 	attn-topk --model $(1) --category $(5) --combine $(COMBINE) --heads $(4) --at $(OUT)/$(5)/consensus_union.tsv.gz \
-		--genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) --threads $(THREADS) \
+		--genes $(call cat_genes,$(1),$(2),$(5)) --subset $(call common_of,$(5)) $(SUBSET_FLAG) --threads $(THREADS) \
 		--label model=$(2) --label category=$(5) $(TOPK_FLAGS) -o $$@
 CONS_$(5) += $(OUT)/$(2)/$(5)/consensus.tsv.gz
 CONSAT_$(5) += $(OUT)/$(2)/$(5)/consensus_at.tsv.gz
@@ -199,7 +205,7 @@ $(OUT)/fig_coherence.png: $(OUT)/coherence.median.tsv
 		--xlabel "layer" --ylabel "coherence" $< $(basename $@)
 
 $(OUT)/report.html: $(OUT)/fig_cross.png $(OUT)/fig_coherence.png $(OUT)/coherence.median.tsv $(OUT)/consensus.tsv $(OUT)/consensus_rank_quantile.tsv $(OUT)/common_genes.txt $(OUT)/families.tsv $(foreach c,$(CATS),$(call common_of,$(c)))
-	$(PIPE_DIR)/lib/report-cross "$(OUT)" "$(NAMES)" "$(K)" "$(TOPK_FLAGS)" "$(MODELS)" > $@.tmp && mv $@.tmp $@
+	$(PIPE_DIR)/lib/report-cross "$(OUT)" "$(NAMES)" "$(K)" "$(strip $(TOPK_FLAGS) $(SUBSET_FLAG))" "$(MODELS)" > $@.tmp && mv $@.tmp $@
 	echo "report: $@" >&2
 
 all: $(OUT)/report.html

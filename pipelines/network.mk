@@ -72,6 +72,20 @@ EMB        ?=
 EMB_NAMES  ?=
 # cross-model.mk's coherence.median.tsv, for the coherence scatter [none]
 COHERENCE  ?=
+# non-empty: the layer-auroc target is part of the run and of the report
+# (else `make ... layer-auroc` builds it alone): per model x category x
+# layer the exact all-pairs AUROC and AUPRC against each of AUROC_REFS
+# (scopes all and sources), per head, the Spearman trend over depth, the
+# references' profile correlation, the head ranking, and Fisher enrichment
+# and depletion of each layer's top-K in every reference with BH. Off by
+# default: it costs 2 + (number of references) attention passes per layer
+# and category, against the one pass of the top-K [empty]
+LAYER_AUROC ?=
+# reference networks for layer-auroc [REF]; each is read with REF_COLS,
+# REF_HEADER, REF_UNDIRECTED unless REF_COLS_NAME, REF_HEADER_NAME,
+# REF_UNDIRECTED_NAME (NAME: the file name without directory, .gz and one
+# more extension, e.g. trrust_v2_human) say otherwise
+AUROC_REFS ?= $(REF)
 
 ifeq ($(strip $(MODELS)),)
 $(error MODELS is empty: give one or more model directories, e.g. MODELS="models/scgpt")
@@ -215,6 +229,101 @@ $(foreach d,$(MODELS),$(eval $(call MODEL_RULES,$(patsubst %/,%,$(d)))))
 $(OUT)/network.tsv: $(foreach m,$(NAMES),$(OUT)/$(m)/network.tsv)
 	$(PIPE_DIR)/lib/cat-tsv $^ $(to_target)
 
+# ---- layer-auroc: continuous AUROC per layer, per head, per reference ----
+# a reference's name: trrust_v2_human.tsv.gz -> trrust_v2_human
+refname = $(basename $(basename $(notdir $(1))))
+# its own setting NAME_<name> when defined, else the common one
+refset = $(if $(filter undefined,$(origin $(1)_$(call refname,$(2)))),$(3),$($(1)_$(call refname,$(2))))
+# NAME|PATH|COLS|HEADER|UNDIRECTED for lib/layer-auroc
+refspec = $(call refname,$(1))|$(1)|$(call refset,REF_COLS,$(1),$(REF_COLS))|$(call refset,REF_HEADER,$(1),$(if $(REF_NO_HEADER),no,$(REF_HEADER)))|$(filter-out 0,$(call refset,REF_UNDIRECTED,$(1),$(REF_UNDIRECTED)))
+refargs = --ref $(1) --ref-cols $(call refset,REF_COLS,$(1),$(REF_COLS)) --ref-header $(call refset,REF_HEADER,$(1),$(if $(REF_NO_HEADER),no,$(REF_HEADER))) $(if $(filter-out 0,$(call refset,REF_UNDIRECTED,$(1),$(REF_UNDIRECTED))),--undirected)
+AUROC_NAMES := $(foreach r,$(AUROC_REFS),$(call refname,$(r)))
+ifneq ($(strip $(LAYER_AUROC))$(filter layer-auroc,$(MAKECMDGOALS)),)
+ifeq ($(strip $(AUROC_REFS)),)
+$(error AUROC_REFS is empty: give the reference networks for layer-auroc, or LAYER_AUROC= to skip it)
+endif
+$(foreach r,$(AUROC_REFS),$(if $(wildcard $(r)),,$(error AUROC_REFS: $(r): no such file)))
+ifneq ($(words $(AUROC_NAMES)),$(words $(sort $(AUROC_NAMES))))
+$(error AUROC_REFS: two references have the same name ($(AUROC_NAMES)): rename one)
+endif
+endif
+AUROC_FLAGS := $(if $(WITHIN),$(WITHIN_FLAGS),$(TOPK_FLAGS))
+STAMP_AUROC := $(call stamp,auroc,$(foreach r,$(AUROC_REFS),$(call refspec,$(r))) map=$(MAP) mapcols=$(MAP_COLS) idtype=$(REF_ID_TYPE) flags=$(AUROC_FLAGS) k=$(K) within=$(WITHIN))
+AUROC_SPECS = $(foreach r,$(AUROC_REFS),'$(call refspec,$(r))')
+
+# $(1) model dir, $(2) name, $(3) category, $(4) layer, $(5) map options
+define AUROC_RULE
+$(OUT)/$(2)/$(3)/auroc/layer$(4).tsv: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(call genes_of,$(1),$(3)) $(AUROC_REFS) $(if $(5),$(MAP)) $(STAMP_AUROC)
+	@mkdir -p $$(@D)
+	$(PIPE_DIR)/lib/layer-auroc --threads $(THREADS) $(5) --flags '$(AUROC_FLAGS)' $(1) $(3) $(4) $(call genes_of,$(1),$(3)) $(AUROC_SPECS) $$(to_target)
+$(OUT)/$(2)/$(3)/auroc/layer$(4).heads.tsv: $(1)/resid/$(3)/layer$(4).npy $(1)/layer$(4).wq.npy $(1)/layer$(4).wk.npy $(call genes_of,$(1),$(3)) $(AUROC_REFS) $(if $(5),$(MAP)) $(STAMP_AUROC)
+	@mkdir -p $$(@D)
+	$(PIPE_DIR)/lib/layer-auroc --per-head --threads $(THREADS) $(5) --flags '$(AUROC_FLAGS)' $(1) $(3) $(4) $(call genes_of,$(1),$(3)) $(AUROC_SPECS) $$(to_target)
+endef
+
+# Fisher of each layer's top-K in every reference, enrichment, depletion and
+# two-sided, against the category's vocabulary: $(1) model dir, $(2) name,
+# $(3) category, $(4) map options, $(5) its top-K files
+define FISHER_RULE
+$(OUT)/$(2)/$(3)/fisher.tsv: $(5) $(call genes_of,$(1),$(3)) $(AUROC_REFS) $(if $(4),$(MAP)) $(STAMP_PAIRS) $(STAMP_AUROC)
+	@mkdir -p $$(@D)
+	$(foreach r,$(AUROC_REFS),$(PIPE_DIR)/lib/cat-tsv --rows $(K) $(5) | edge-join --summary --tails --by model$(comma)layer$(comma)category --vocab $(call genes_of,$(1),$(3)) $(call refargs,$(r)) $(4) | awk -F'\t' -v OFS='\t' 'NR == 1 { print $$$$0$(comma) "reference"; next } { print $$$$0$(comma) "$(call refname,$(r))" }' > $$@.$(call refname,$(r)).tmp &&) \
+	$(PIPE_DIR)/lib/cat-tsv $(foreach r,$(AUROC_REFS),$$@.$(call refname,$(r)).tmp) > $$@.tmp && mv $$@.tmp $$@ && rm -f $$@.*.tmp || { rm -f $$@.*tmp; exit 1; }
+endef
+
+# $(1) model dir
+define AUROC_MODEL
+$(eval _m := $(call name_of,$(1)))
+$(eval _T := $(or $(call meta,$(1),id_type),$(REF_ID_TYPE)))
+$(eval _mapo := $(if $(filter-out $(REF_ID_TYPE),$(_T)),$(MAP_ARGS)))
+$(eval _layers := $(shell seq 0 $$(($(call meta,$(1),n_layers) - 1))))
+$(eval _cats := $(or $(CATEGORIES),$(notdir $(wildcard $(1)/resid/*))))
+$(foreach c,$(_cats),$(foreach l,$(_layers),$(eval $(call AUROC_RULE,$(1),$(_m),$(c),$(l),$(_mapo)))))
+$(foreach c,$(_cats),$(eval $(call FISHER_RULE,$(1),$(_m),$(c),$(_mapo),$(foreach l,$(_layers),$(TOPK_DIR)/$(_m)/$(c)/topk/layer$(l).tsv.gz))))
+$(eval AUROC_FILES += $(foreach c,$(_cats),$(foreach l,$(_layers),$(OUT)/$(_m)/$(c)/auroc/layer$(l).tsv)))
+$(eval HEAD_FILES += $(foreach c,$(_cats),$(foreach l,$(_layers),$(OUT)/$(_m)/$(c)/auroc/layer$(l).heads.tsv)))
+$(eval FISHER_FILES += $(foreach c,$(_cats),$(OUT)/$(_m)/$(c)/fisher.tsv))
+endef
+AUROC_FILES :=
+HEAD_FILES :=
+FISHER_FILES :=
+$(foreach d,$(MODELS),$(eval $(call AUROC_MODEL,$(patsubst %/,%,$(d)))))
+
+$(OUT)/layer_auroc.tsv: $(AUROC_FILES)
+	$(PIPE_DIR)/lib/cat-tsv $^ $(to_target)
+$(OUT)/layer_auroc.heads.tsv: $(HEAD_FILES)
+	$(PIPE_DIR)/lib/cat-tsv $^ $(to_target)
+# medians over categories, with the range across them (the figure)
+$(OUT)/layer_auroc.median.tsv: $(OUT)/layer_auroc.tsv
+	$(PIPE_DIR)/lib/group-stats model,reference,scope,layer auroc=median:auroc auroc_min=min:auroc \
+		auroc_max=max:auroc auprc=median:auprc n_pos=median:n_pos n_categories=count:auroc < $< $(to_target)
+# the trend over depth: Spearman of AUROC against the layer index
+$(OUT)/auroc_trend.tsv: $(OUT)/layer_auroc.tsv
+	paired-test --corr --a layer --b auroc --by model,category,reference,scope $< $(to_target)
+# every head of every layer ranked by AUROC, per model, category, reference
+$(OUT)/head_ranking.tsv: $(OUT)/layer_auroc.heads.tsv
+	$(PIPE_DIR)/lib/head-ranking $< $(to_target)
+# the references' layer profiles correlated over layers (pairs of references)
+$(OUT)/ref_correlation.tsv: $(OUT)/layer_auroc.tsv
+	$(PIPE_DIR)/lib/ref-pairs $< | paired-test --corr --a auroc_a --b auroc_b \
+		--by model,category,scope,reference_a,reference_b $(to_target)
+# Fisher per layer x reference, long (one row per tail), BH over layers x
+# references within each model, category and tail
+$(OUT)/layer_fisher.tsv: $(FISHER_FILES)
+	$(PIPE_DIR)/lib/cat-tsv $^ | $(PIPE_DIR)/lib/fisher-long | bh-fdr --p p --by model,category,tail $(to_target)
+$(OUT)/fig_layer_auroc.png: $(OUT)/layer_auroc.median.tsv
+	$(PIPE_DIR)/lib/auroc-series $< > $(basename $@).series.tmp && \
+	$(PIPE_DIR)/lib/curves --x layer --y auroc --lo auroc_min --hi auroc_max --by series \
+		--chance 0.5 --chancetitle "chance (AUROC 0.5)" --yhi 1 \
+		--title "exact all-pairs AUROC of each layer's attention against each reference (median over categories)" \
+		--xlabel "layer" --ylabel "AUROC (all pairs)" $(basename $@).series.tmp $(basename $@) && rm -f $(basename $@).series.tmp \
+		|| { rm -f $(basename $@).series.tmp; exit 1; }
+
+LAYER_AUROC_OUT := $(OUT)/layer_auroc.tsv $(OUT)/layer_auroc.median.tsv $(OUT)/auroc_trend.tsv $(OUT)/head_ranking.tsv \
+	$(OUT)/layer_fisher.tsv $(OUT)/fig_layer_auroc.png $(if $(word 2,$(AUROC_REFS)),$(OUT)/ref_correlation.tsv)
+layer-auroc: $(LAYER_AUROC_OUT)
+.PHONY: layer-auroc
+
 # medians over categories (+ coherence of the model-layer, when given)
 $(OUT)/network.median.tsv: $(OUT)/network.tsv $(COHERENCE) $(STAMP_COH)
 	$(PIPE_DIR)/lib/network-medians $< \
@@ -241,10 +350,10 @@ $(OUT)/fig_coherence.png: $(OUT)/network.median.tsv
 
 FIGS := $(OUT)/fig_fraction.png $(if $(EMB),$(OUT)/fig_cosine.png) $(if $(COHERENCE),$(OUT)/fig_coherence.png)
 
-$(OUT)/report.html: $(FIGS) $(OUT)/network.median.tsv $(OUT)/network.tsv
+$(OUT)/report.html: $(FIGS) $(OUT)/network.median.tsv $(OUT)/network.tsv $(if $(LAYER_AUROC),$(LAYER_AUROC_OUT))
 	$(PIPE_DIR)/lib/report-network "$(OUT)" "$(NAMES)" "$(K)" "$(TOPK_DESC)" \
 		"$(REF) (columns $(REF_COLS)$(if $(REF_NO_HEADER), no header)$(if $(REF_UNDIRECTED), undirected), $(REF_ID_TYPE) ids$(if $(MAP),; map $(MAP) $(MAP_COLS)))" \
-		"$(CARRY)" "$(EMB)" "$(COHERENCE)" "$(MODELS)" $(to_target)
+		"$(CARRY)" "$(EMB)" "$(COHERENCE)" "$(MODELS)" "$(if $(LAYER_AUROC),$(AUROC_NAMES))" $(to_target)
 	echo "report: $@" >&2
 
 all: $(OUT)/report.html

@@ -311,6 +311,61 @@ print('ok', len(set(o.value)))"
 	assert_output --partial ok
 }
 
+@test "--ties keep: every pair tied with the K-th (napistu's cut), per head, --abs; numpy" {
+	need_py pandas
+	# Integer X, identity weights: raw scores are exact, with long runs of
+	# ties (a run past 2K makes attn-topk select again); given per-head
+	# matrices with ties, signed for --abs.
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(5)
+np.save('t_X.npy', rng.integers(0, 3, (40, 4)).astype('f4'))
+np.save('t_W.npy', np.eye(4, dtype='f4'))
+np.save('t_A.npy', (rng.integers(-6, 7, (3, 30, 30)) / 4).astype('f4'))"
+	for k in 1 5 137 600 1559 1560; do
+		ak attn-topk --resid t_X.npy --wq t_W.npy --wk t_W.npy --heads 1 --raw --top $k --ties keep -o r$k.tsv
+	done
+	ak attn-topk --attn t_A.npy --per-head --top 40 --ties keep -o h.tsv
+	ak attn-topk --attn t_A.npy --per-head --abs --top 40 --ties keep -o habs.tsv
+	ak attn-topk --attn t_A.npy --top 40 --ties first -o first.tsv
+	ak attn-topk --attn t_A.npy --top 40 -o dflt.tsv
+	cmp first.tsv dflt.tsv
+	run "$PY" -c "
+import numpy as np, pandas as pd
+def expect(A, k, absval):
+    n = A.shape[0]
+    v = [(A[i, j], i, j) for i in range(n) for j in range(n) if i != j]
+    key = lambda t: (-(abs(t[0]) if absval else t[0]), t[1], t[2])
+    v.sort(key=key)
+    kth = abs(v[k - 1][0]) if absval else v[k - 1][0]
+    keep = [t for t in v if (abs(t[0]) if absval else t[0]) >= kth]
+    allv = np.sort([abs(t[0]) if absval else t[0] for t in v])
+    rk = [len(allv) - np.searchsorted(allv, abs(t[0]) if absval else t[0], side='right') + 1 for t in keep]
+    return keep, rk
+def check(o, A, k, absval=False):
+    keep, rk = expect(A, k, absval)
+    got = list(zip(o.value, o['from'], o['to']))
+    assert got == [(float(a), b, c) for a, b, c in keep], f'k={k}: set or order differs ({len(got)} vs {len(keep)})'
+    assert list(o['rank']) == rk, f'k={k}: ranks differ'
+    return len(keep)
+X = np.load('t_X.npy').astype(int); S = X @ X.T / 2
+sizes = [check(pd.read_csv(f'r{k}.tsv', sep='	'), S, k) for k in (1, 5, 137, 600, 1559, 1560)]
+A = np.load('t_A.npy').astype(float)
+for f, ab in (('h.tsv', False), ('habs.tsv', True)):
+    o = pd.read_csv(f, sep='	')
+    sizes += [check(o[o['head'] == h], A[h], 40, ab) for h in range(3)]
+print('ok', sizes)"
+	assert_success
+	assert_output --partial ok
+	echo "$output"
+	# the run of ties really widened the cut
+	[ "$(awk 'END { print NR - 1 }' r137.tsv)" -gt 137 ]
+	run attn-topk --attn t_A.npy --ties all
+	[ "$status" -eq 2 ]
+	run attn-topk --attn t_A.npy --ties keep --at r5.tsv
+	[ "$status" -eq 2 ]
+}
+
 @test "--subset: selection, ranks and N over the subset's pairs (exact ties); softmax over all keys" {
 	need_py pandas
 	"$PY" -c "
@@ -358,6 +413,64 @@ print('ok')"
 	printf 'from\tto\n%s\t%s\n' "$(head -1 s_sub.txt)" "$out" > outside.tsv
 	run ak attn-topk --resid s_X.npy --wq s_W.npy --wk s_W.npy --heads 1 --genes s_genes.txt --subset s_sub.txt --at outside.tsv
 	assert_data_error "outside.tsv: pair 1 (data line 1) has a gene outside --subset s_sub.txt"
+}
+
+@test "--subset-softmax: softmax over the subset's keys = attention of the sliced residuals (numpy), byte-identical to a sliced run; --at, layers" {
+	need_py pandas
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(8); n, d = 90, 24
+for l in (0, 1):
+    np.save(f'ss_X{l}.npy', rng.standard_normal((n, d)).astype('f4'))
+    np.save(f'ss_WQ{l}.npy', (rng.standard_normal((d, d)) / 2).astype('f4'))
+    np.save(f'ss_WK{l}.npy', (rng.standard_normal((d, d)) / 2).astype('f4'))
+keep = sorted(rng.choice(n, 40, replace=False))
+open('ss_genes.txt', 'w').write(''.join(f'g{i}\n' for i in range(n)))
+# listed out of row order: rows keep the model's order
+open('ss_sub.txt', 'w').write(''.join(f'g{i}\n' for i in reversed(keep)))
+open('ss_keep_genes.txt', 'w').write(''.join(f'g{i}\n' for i in keep))
+for l in (0, 1):
+    np.save(f'ss_Xs{l}.npy', np.load(f'ss_X{l}.npy')[keep])
+open('ss_at.tsv', 'w').write('from\tto\n' + ''.join(f'g{keep[i]}\tg{keep[(i * 7 + 3) % 40]}\n' for i in range(40)))"
+	L0=(--resid ss_X0.npy --wq ss_WQ0.npy --wk ss_WK0.npy)
+	ak attn-topk "${L0[@]}" --heads 4 --genes ss_genes.txt --subset ss_sub.txt --subset-softmax --top 60 -o a.tsv
+	ak attn-topk --resid ss_Xs0.npy --wq ss_WQ0.npy --wk ss_WK0.npy --heads 4 --genes ss_keep_genes.txt --top 60 -o b.tsv
+	cmp a.tsv b.tsv
+	ak attn-topk "${L0[@]}" --heads 4 --genes ss_genes.txt --subset ss_sub.txt --subset-softmax --at ss_at.tsv -o a_at.tsv
+	ak attn-topk --resid ss_Xs0.npy --wq ss_WQ0.npy --wk ss_WK0.npy --heads 4 --genes ss_keep_genes.txt --at ss_at.tsv -o b_at.tsv
+	cmp a_at.tsv b_at.tsv
+	ak attn-topk "${L0[@]}" --layer --resid ss_X1.npy --wq ss_WQ1.npy --wk ss_WK1.npy --heads 4 --genes ss_genes.txt \
+		--subset ss_sub.txt --subset-softmax --top 30 -o a_c.tsv
+	ak attn-topk --resid ss_Xs0.npy --wq ss_WQ0.npy --wk ss_WK0.npy --layer --resid ss_Xs1.npy --wq ss_WQ1.npy --wk ss_WK1.npy \
+		--heads 4 --genes ss_keep_genes.txt --top 30 -o b_c.tsv
+	cmp a_c.tsv b_c.tsv
+	# the whole-vocabulary softmax differs, and numpy's renormalised attention is what was ranked
+	ak attn-topk "${L0[@]}" --heads 4 --genes ss_genes.txt --subset ss_sub.txt --top 60 -o whole.tsv
+	! cmp -s a.tsv whole.tsv
+	run "$PY" -c "
+import numpy as np, pandas as pd
+keep = [int(g[1:]) for g in open('ss_keep_genes.txt').read().split()]
+X = np.load('ss_X0.npy').astype(float)[keep]
+Q, K = X @ np.load('ss_WQ0.npy').astype(float).T, X @ np.load('ss_WK0.npy').astype(float).T
+A = 0
+for h in range(4):
+    S = Q[:, h*6:(h+1)*6] @ K[:, h*6:(h+1)*6].T / np.sqrt(6)
+    S = np.exp(S - S.max(1, keepdims=True)); A = A + S / S.sum(1, keepdims=True) / 4
+assert np.allclose(A.sum(1), 1)
+o = pd.read_csv('a.tsv', sep='\t', float_precision='round_trip')
+idx = {f'g{k}': i for i, k in enumerate(keep)}
+v = np.array([A[idx[a], idx[b]] for a, b in zip(o['from'], o['to'])])
+assert np.max(np.abs(v - o.value)) < 1e-6, np.max(np.abs(v - o.value))
+off = A[~np.eye(40, dtype=bool)]
+assert abs(np.sort(off)[::-1][59] - o.value.iloc[-1]) < 1e-6
+assert np.allclose(o['quantile'], o['rank'] / (40 * 39), rtol=1e-15, atol=0)
+print('ok')"
+	assert_success
+	assert_output ok
+	run attn-topk "${L0[@]}" --heads 4 --subset ss_sub.txt --subset-softmax
+	[ "$status" -eq 2 ]
+	run attn-topk "${L0[@]}" --heads 4 --genes ss_genes.txt --subset-softmax
+	[ "$status" -eq 2 ]
 }
 
 @test "tinyfm: reproduces the model's own attention (all layers), per-head (0, 3), and from raw + LayerNorm" {

@@ -74,6 +74,56 @@ PY
 	assert_output --partial "ok 1560"
 }
 
+@test "coexpr --at: listed pairs in input order (repeats, self, constant gene) equal scipy/numpy and the all-pairs run; --where" {
+	need_py scipy
+	gen
+	"$PY" -c "
+import numpy as np
+rng = np.random.default_rng(4)
+p = [(int(a), int(b)) for a, b in rng.integers(0, 40, (300, 2))] + [(3, 3), (0, 5), (7, 9), (7, 9)]
+open('at.tsv', 'w').write('from\tto\tx\n' + ''.join(f'g{a}\tg{b}\t1\n' for a, b in p))"
+	ak coexpr --counts x.mtx --genes genes.txt --at at.tsv -o at_sp.tsv
+	ak coexpr --counts x.npy --genes genes.txt --cells cells.tsv --where type=B --method pearson --at at.tsv -o at_pe.tsv
+	ak coexpr --counts x.mtx --genes genes.txt -o all_sp.tsv
+	run env PYTHONPATH="$BATS_TEST_DIRNAME" "$PY" - <<'PY'
+import warnings, numpy as np, pandas as pd
+from expr_data import load, norm, read_tsv, spearman
+warnings.simplefilter("ignore")
+m, cells = load()
+at = pd.read_csv("at.tsv", sep="\t")
+fr, to = at["from"].str[1:].astype(int).values, at["to"].str[1:].astype(int).values
+for out, ref in (("at_sp.tsv", spearman(norm(m))), ("at_pe.tsv", np.corrcoef(norm(m)[(cells.type == "B").values].T))):
+    t = read_tsv(out)
+    assert list(t.columns) == ["from", "to", "value"] and len(t) == len(at)
+    assert (t["from"].values == at["from"].values).all() and (t["to"].values == at["to"].values).all()
+    r = ref[fr, to]
+    assert np.array_equal(np.isnan(r), np.isnan(t.value.values)), out
+    ok = ~np.isnan(r)
+    assert np.abs(r[ok] - t.value.values[ok]).max() < 1e-12, out
+# the same numbers as the all-pairs output (a blocked dgemm there, dot products here)
+a = read_tsv("all_sp.tsv").set_index(["from", "to"]).value
+t = read_tsv("at_sp.tsv")
+d = [abs(v - a[(f, g)]) for f, g, v in zip(t["from"], t["to"], t.value) if f != g and not np.isnan(v)]
+assert max(d) < 1e-12, max(d)
+print("ok", len(t), int(np.isnan(read_tsv("at_sp.tsv").value).sum()))
+PY
+	echo "$output"
+	assert_success
+	assert_output --regexp '^ok 304 [1-9]'
+	printf 'from\tto\ng1\tnope\n' > bad.tsv
+	run ak coexpr --counts x.mtx --genes genes.txt --at bad.tsv
+	assert_failure 1
+	assert_output --partial 'nope'
+	# a gene without counts among known ones: nan for its pairs, counted on stderr
+	printf 'from\tto\ng1\tnope\ng1\tg2\n' > part.tsv
+	run ak coexpr --counts x.mtx --genes genes.txt --at part.tsv
+	assert_success
+	assert_line --partial '1 of 2 pairs name a gene without counts'
+	assert_line 'g1	nope	nan'
+	run ak coexpr --counts x.mtx --genes genes.txt --at at.tsv --top 5
+	assert_failure 2
+}
+
 @test "coexpr: --genes-subset, --hvg, and --sources rows" {
 	need_py scipy
 	gen

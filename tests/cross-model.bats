@@ -62,3 +62,39 @@ setup() {
 	run awk -F'\t' 'NR > 1 && !($5 > 0 && $5 <= 1) { print }' out/rank_quantile.median.tsv
 	assert_output ""
 }
+
+@test "cross-model SUBSET_SOFTMAX=1: attention renormalised over the aligned genes (= attn-topk on the sliced residuals); re-runs the attention" {
+	need_py numpy
+	ak fm-sim --out sim --genes 120 --layers 2 --categories 1
+	# gamma keeps two genes in three: the aligned set is smaller than alpha's vocabulary
+	"$PY" -c "
+import numpy as np
+g = open('sim/gamma/genes.txt').read().split()
+keep = [i for i in range(len(g)) if i % 3]
+open('sim/gamma/genes.txt', 'w').write(''.join(g[i] + '\n' for i in keep))
+for l in (0, 1):
+    np.save(f'sim/gamma/resid/cat1/layer{l}.npy', np.load(f'sim/gamma/resid/cat1/layer{l}.npy')[keep])"
+	T="out/alpha/cat1/topk/layer1.tsv.gz out/alpha/cat1/consensus.tsv.gz"
+	run $PIPE MODELS="sim/alpha sim/gamma" OUT=out K=30 $T
+	assert_success
+	zcat out/alpha/cat1/topk/layer1.tsv.gz > whole.tsv
+	run $PIPE MODELS="sim/alpha sim/gamma" OUT=out K=30 SUBSET_SOFTMAX=1 $T
+	assert_success
+	grep -q -- '--subset-softmax' <<< "$output"
+	[ "$(grep -c '^attn-topk' <<< "$output")" -eq 2 ]
+	zcat out/alpha/cat1/topk/layer1.tsv.gz > renorm.tsv
+	! cmp -s whole.tsv renorm.tsv
+	# the same as attn-topk on alpha's residual rows of the aligned genes
+	"$PY" -c "
+import numpy as np
+g = open('sim/alpha/genes.txt').read().split()
+common = set(open('out/common_genes.txt').read().split())
+keep = [i for i, x in enumerate(g) if x in common]
+np.save('x1.npy', np.load('sim/alpha/resid/cat1/layer1.npy')[keep])
+open('kept.txt', 'w').write(''.join(g[i] + '\n' for i in keep))"
+	H=$(awk -F'\t' '$1 == "n_heads" { print $2 }' sim/alpha/meta.tsv)
+	ak attn-topk --resid x1.npy --wq sim/alpha/layer1.wq.npy --wk sim/alpha/layer1.wk.npy --heads "$H" --top 30 \
+		--genes kept.txt --label model=alpha --label category=cat1 --label layer=1 -o direct.tsv
+	cmp direct.tsv renorm.tsv
+	[ "$(wc -l < out/common_genes.txt)" -lt 100 ]
+}

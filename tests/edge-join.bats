@@ -292,11 +292,20 @@ for scale in [10, 100, 1000, 10**4, 10**5, 10**6, 3 * 10**6]:
         a = int(rng.integers(lo, hi + 1)) if rng.random() < 0.2 else \
             int(min(hi, max(lo, round(mean + rng.normal(0, rng.choice([0.5, 2, 5, 12])) * sd))))
         T.append((a, n - a, K - a, N - K - n + a))
+worst, tested, two = 0.0, 0, 0
+# symmetric margins: mirror-image tables are equally likely (both tails count)
+T += [(2, 8, 8, 2), (5, 5, 5, 5), (0, 10, 10, 0), (1, 9, 9, 1), (3, 7, 7, 3), (30, 70, 70, 30), (7, 3, 3, 7)]
 out = subprocess.run([os.environ["DRV"]], input="".join("%d %d %d %d\n" % t for t in T),
                      capture_output=True, text=True, check=True).stdout.split("\n")
-worst, tested = 0.0, 0
 for t, line in zip(T, out):
-    p, lp, orr, pl = map(float, line.split())
+    p, lp, orr, pl, p2 = map(float, line.split())
+    r2 = fisher_exact(np.array(t).reshape(2, 2), alternative="two-sided").pvalue
+    assert 0 <= p2 <= 1
+    if r2 > 1e-290:
+        assert abs(p2 - r2) <= 1e-9 * r2, (t, "two-sided", p2, r2)
+        two += 1
+    else:
+        assert p2 <= 1e-280, (t, p2, r2)
     tab = np.array(t).reshape(2, 2)
     r = fisher_exact(tab, alternative="greater")
     rl = fisher_exact(tab, alternative="less")
@@ -312,8 +321,8 @@ for t, line in zip(T, out):
         assert p <= 1e-280
     if rl.pvalue > 1e-290:
         assert abs(pl - rl.pvalue) <= 1e-9 * rl.pvalue, (t, pl, rl.pvalue)
-print("tables", len(T), "compared", tested, "worst rel", worst)
-assert tested > 2000
+print("tables", len(T), "compared", tested, "two-sided", two, "worst rel", worst)
+assert tested > 2000 and two > 2000
 PY
 	assert_success
 	echo "$output" >&3
@@ -359,7 +368,7 @@ out = subprocess.run([os.environ["DRV"]], input="".join("%d %d %d %d\n" % t for 
                      capture_output=True, text=True, check=True).stdout.split("\n")
 worst_s = 0.0
 for t, line in zip(T, out):
-    p, lp, orr, pl = map(float, line.split())
+    p, lp, orr, pl = map(float, line.split()[:4])
     ref = float(log_sf(*t))
     assert abs(lp - ref) <= 1e-11 * max(1.0, abs(ref)), (t, lp, ref)   # p to ~1e-11 relative
     sp = fisher_exact(np.array(t).reshape(2, 2), alternative="greater").pvalue
@@ -406,7 +415,7 @@ with open("p.tsv", "w") as f:
         for a, b in allp:
             f.write("%s\t%s\t%d\n" % (g[a], g[b], k))
 PY
-	ak edge-join --summary --by k --vocab v.txt --ref r.tsv --ref-cols tf,target p.tsv > s.tsv
+	ak edge-join --summary --tails --by k --vocab v.txt --ref r.tsv --ref-cols tf,target p.tsv > s.tsv
 	run "$PY" - <<'PY'
 import numpy as np, pandas as pd
 from scipy.stats import fisher_exact
@@ -426,7 +435,10 @@ for row in o.itertuples():
     assert row.null_fraction == R / N
     assert row.odds_ratio == res.statistic or (np.isnan(row.odds_ratio) and np.isnan(res.statistic))
     assert abs(row.fisher_p - res.pvalue) <= 1e-9 * res.pvalue, (tab, row.fisher_p, res.pvalue)
-print("ok", len(o), o.fisher_p.min())
+    for col, alt in (("fisher_p_less", "less"), ("fisher_p_two", "two-sided")):
+        e = fisher_exact(tab, alternative=alt).pvalue
+        assert abs(getattr(row, col) - e) <= 1e-9 * e, (tab, col, getattr(row, col), e)
+print("ok", len(o), o.fisher_p.min(), o.fisher_p_less.min(), o.fisher_p_two.min())
 PY
 	assert_success
 	assert_output --partial "ok 8"

@@ -138,6 +138,86 @@ print('ok')"
 	assert_output ok
 }
 
+@test "paired-test --corr: Pearson, Spearman (scipy) and partial correlation (numpy lstsq residuals, statsmodels OLS t) per group" {
+	need_py statsmodels
+	# groups: n = 2..40, ties (integer values), a binary column (reference
+	# membership), one and two controls, constant columns, perfect correlation
+	"$PY" - <<'PY'
+import numpy as np
+rng = np.random.default_rng(11)
+rows = ["g\ta\tb\tc1\tc2"]
+for gi in range(160):
+    n = [2, 3, 4, 5, 8, 12, 40][gi % 7]
+    c1, c2 = rng.standard_normal(n), rng.integers(0, 4, n).astype(float)
+    a = c1 + rng.standard_normal(n) * (gi % 3)
+    b = (rng.random(n) < 0.3).astype(float) if gi % 4 == 0 else np.round(a + c1 * 0.5 + rng.standard_normal(n), gi % 2)
+    if gi == 5: b = 2 * a + 1            # perfect
+    if gi == 6: b = np.full(n, 3.0)      # constant
+    rows += [f"G{gi}\t{x!r}\t{y!r}\t{u!r}\t{v!r}" for x, y, u, v in zip(a, b, c1, c2)]
+open("c.tsv", "w").write("\n".join(rows) + "\n")
+PY
+	ak paired-test --corr --a a --b b --by g c.tsv > plain.tsv
+	ak paired-test --corr --a a --b b --by g --control c1 c.tsv > one.tsv
+	ak paired-test --corr --a a --b b --by g --control c1,c2 c.tsv > two.tsv
+	run "$PY" - <<'PY'
+import numpy as np, pandas as pd, warnings
+import statsmodels.api as sm
+from scipy.stats import pearsonr, spearmanr
+warnings.simplefilter("ignore")
+d = pd.read_csv("c.tsv", sep="\t")
+bad, checked = [], 0
+def close(x, y, what, tol=1e-9):
+    global checked
+    if (np.isnan(x) and np.isnan(y)) or abs(x - y) <= tol * max(1e-300, abs(y)) or abs(x - y) <= 1e-14:
+        checked += 1
+        return
+    bad.append(f"{what}: {x} vs {y}")
+for f, ctl in (("plain.tsv", []), ("one.tsv", ["c1"]), ("two.tsv", ["c1", "c2"])):
+    o = pd.read_csv(f, sep="\t").set_index("g")
+    for g, x in d.groupby("g", sort=False):
+        r = o.loc[g]
+        a, b = x.a.to_numpy(), x.b.to_numpy()
+        n = len(x)
+        assert r.n == n
+        const = np.ptp(a) == 0 or np.ptp(b) == 0
+        pr, pp = (np.nan, np.nan) if const or n < 2 else pearsonr(a, b)
+        sr, sp = (np.nan, np.nan) if const or n < 2 else spearmanr(a, b)
+        if n < 3: pp = sp = np.nan
+        close(r.pearson_r, pr, f"{f} {g} pearson_r", 1e-12)
+        close(r.pearson_p, pp, f"{f} {g} pearson_p")
+        close(r.spearman_rho, sr, f"{f} {g} spearman_rho", 1e-12)
+        close(r.spearman_p, sp, f"{f} {g} spearman_p")
+        if not ctl: continue
+        k = len(ctl)
+        if n <= k + 2 or const:
+            if not np.isnan(r.partial_r) and not const: bad.append(f"{f} {g}: partial with n {n}")
+            continue
+        Z = np.column_stack([np.ones(n)] + [x[c].to_numpy() for c in ctl])
+        res = lambda y: y - Z @ np.linalg.lstsq(Z, y, rcond=None)[0]
+        ea, eb = res(a), res(b)
+        if np.ptp(ea) < 1e-12 or np.ptp(eb) < 1e-12:
+            continue
+        pc = np.corrcoef(ea, eb)[0, 1]
+        close(r.partial_r, pc, f"{f} {g} partial_r", 1e-9)
+        # statsmodels: the t of b in OLS a ~ 1 + b + controls is the partial correlation's t (df n-2-k)
+        fit = sm.OLS(a, np.column_stack([Z, b])).fit()
+        close(r.partial_p, fit.pvalues[-1], f"{f} {g} partial_p", 1e-6)
+        close(r.share, pc / pr, f"{f} {g} share", 1e-9)
+print("\n".join(bad)); print("checked", checked)
+PY
+	echo "$output"
+	assert_success
+	assert_line --regexp '^checked [0-9]{4}'
+	refute_output --partial ":"
+	# a binary reference column: the point-biserial correlation; perfect: rho 1, p 0
+	run awk -F'\t' '$1 == "G5" { print $3, $4, $5, $6 }' plain.tsv
+	assert_output "1 0 1 0"
+	run ak paired-test --a a --b b --control c1 c.tsv
+	assert_failure 2
+	run ak paired-test --corr --a a --b b --control nope c.tsv
+	assert_failure 1
+}
+
 @test "paired-test: file, stdin, gzip and -o agree; small cases by hand" {
 	printf 'g\ta\tb\nx\t1\t2\nx\t3\t1\nx\t5\t2.5\nx\t2\t2\ny\t1\t1\nz\tNA\t1\n' > p.tsv
 	ak paired-test --a a --b b --by g p.tsv > f.out 2>/dev/null
