@@ -347,6 +347,15 @@ typedef struct job {
 	int64_t nruns;
 	atomic_int bad;
 	int values_only;        /* exact_at's first pass: the pairs' values, nothing counted */
+	/* exact_at's first pass over only the rows that hold looked-up pairs
+	 * (grow != NULL): where a row's values depend on that row alone (our own
+	 * score tile, given attention), gathered into blocks of their own. */
+	const int64_t *grow;    /* [ngrow] the rows, ascending */
+	int64_t ngrow, ngblocks;
+	float **qg;             /* [nl] their queries, heads x ngrow x d_k */
+	int64_t *g_idx;         /* [nat] the pair's row's index in grow */
+	int64_t *g_start;       /* [ngblocks + 1] into g_order */
+	int64_t *g_order;       /* pair indices by gathered block */
 	const refine_t *rf;     /* [ndist]: exact_at's second pass: bins counted key by key */
 	const size_t *sub_off;  /* [ndist + 1]: distribution t's counters, 2^KH_SHIFT per bin */
 	uint64_t **thread_sub;  /* [threads] -> [sub_off[ndist]] */
@@ -515,8 +524,14 @@ static void block_scores(job_t *j, blockbuf_t *bb, int l, int64_t r0, int64_t m)
 	const float *q = j->q ? j->q[l] : NULL, *k = j->k ? j->k[l] : NULL;
 	int64_t n = s->n, d = s->d, dk = d / s->heads, nc = j->nchunks, blk = j->blk, ld = j->ld;
 	if (ly->given) {
-		for (int h = 0; h < j->nbuf; h++)
-			ly->given(ly->given_ctx, s->per_head ? h : -1, r0, m, bb->e + (size_t)h * blk * ld, ld);
+		for (int h = 0; h < j->nbuf; h++) {
+			float *e = bb->e + (size_t)h * blk * ld;
+			if (j->grow)
+				for (int64_t i = 0; i < m; i++)
+					ly->given(ly->given_ctx, s->per_head ? h : -1, j->grow[r0 + i], 1, e + i * ld, ld);
+			else
+				ly->given(ly->given_ctx, s->per_head ? h : -1, r0, m, e, ld);
+		}
 		return;
 	}
 	for (int h = 0; h < j->nbuf; h++) {
@@ -539,7 +554,9 @@ static void block_scores(job_t *j, blockbuf_t *bb, int l, int64_t r0, int64_t m)
 				continue;
 			}
 			if (j->own) {
-				tile_scores(j, bb, q + (size_t)h * n * dk + r0 * dk,
+				tile_scores(j, bb,
+					    j->grow ? j->qg[l] + ((size_t)h * j->ngrow + r0) * dk
+						    : q + (size_t)h * n * dk + r0 * dk,
 					    k + (size_t)h * packed_head(n, dk), h, m, c0, cw);
 				continue;
 			}
@@ -737,6 +754,28 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 	}
 }
 
+/* exact_at's first pass over gathered rows: gathered block b's values, and
+ * from them the values of its rows' looked-up pairs. */
+static void block_lookup(job_t *j, blockbuf_t *bb, int64_t b)
+{
+	const attn_spec_t *s = j->s;
+	int64_t r0 = b * j->blk, m = j->ngrow - r0 < j->blk ? j->ngrow - r0 : j->blk;
+	for (int l = 0; l < j->nl; l++) {
+		block_scores(j, bb, l, r0, m);
+		if (!j->direct)
+			block_weights(j, bb, m);
+		if (j->nl > 1)
+			block_fold(j, bb, l, m);
+	}
+	bb->use_acc = j->nl > 1;
+	for (int dist = 0; dist < j->ndist; dist++)
+		for (int64_t a = j->g_start[b]; a < j->g_start[b + 1]; a++) {
+			int64_t p = j->g_order[a];
+			j->at_value[p * j->ndist + dist] = entry_value(j, bb, dist, j->g_idx[p] - r0, s->at_to[p]);
+		}
+	bb->use_acc = 0;
+}
+
 /* Every value of the block's rows, for the observer (--check). */
 static void block_observe(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 {
@@ -781,8 +820,12 @@ static void *block_worker(void *arg)
 		tk_init(&bb.tb[t], (size_t)j->kk);
 	for (;;) {
 		int64_t b = atomic_fetch_add(&j->next, 1);
-		if (b >= j->nblocks)
+		if (b >= (j->grow ? j->ngblocks : j->nblocks))
 			break;
+		if (j->grow) {
+			block_lookup(j, &bb, b);
+			continue;
+		}
 		int64_t r0 = b * j->blk, m = n - r0 < j->blk ? n - r0 : j->blk;
 		if (j->values_only && j->at_start[b] == j->at_start[b + 1])
 			continue;   /* no looked-up pair in these rows */
@@ -862,6 +905,76 @@ static int64_t pick_chunk(int64_t n)
 	int64_t c = env_size("AK_ATTN_CHUNK", 512);
 	c = c < 16 ? 16 : c - c % 16;
 	return c < n ? c : n;
+}
+
+/* exact_at's first pass on the rows that hold pairs only (job_t.grow): a
+ * reference network's pairs start at its few hundred regulators, so this
+ * pass costs a few percent of a full one instead of all of it. Only where
+ * a row's values are a function of that row alone, whatever rows share its
+ * block: our own score tile computes every score by the same chain of
+ * multiply-adds, softmax and head weights are per row, given attention is
+ * read entry by entry (OpenBLAS promises no such thing). */
+static void gather_rows(job_t *j)
+{
+	const attn_spec_t *s = j->s;
+	int64_t n = s->n, ng = 0;
+	int64_t *pos = xmallocarray((size_t)n, sizeof *pos);
+	for (int64_t i = 0; i < n; i++)
+		pos[i] = -1;
+	for (int64_t p = 0; p < s->nat; p++)
+		pos[s->at_from[p]] = 0;
+	int64_t *grow = xmallocarray((size_t)n, sizeof *grow);
+	for (int64_t i = 0; i < n; i++)
+		if (pos[i] == 0) {
+			pos[i] = ng;
+			grow[ng++] = i;
+		}
+	j->grow = grow;
+	j->ngrow = ng;
+	j->ngblocks = (ng + j->blk - 1) / j->blk;
+	/* Pairs by gathered block (stable counting sort). */
+	j->g_idx = xmallocarray((size_t)s->nat, sizeof *j->g_idx);
+	j->g_start = xcalloc((size_t)j->ngblocks + 1, sizeof *j->g_start);
+	j->g_order = xmallocarray((size_t)s->nat, sizeof *j->g_order);
+	for (int64_t p = 0; p < s->nat; p++) {
+		j->g_idx[p] = pos[s->at_from[p]];
+		j->g_start[j->g_idx[p] / j->blk + 1]++;
+	}
+	for (int64_t b = 0; b < j->ngblocks; b++)
+		j->g_start[b + 1] += j->g_start[b];
+	int64_t *fill = xmallocarray((size_t)j->ngblocks + 1, sizeof *fill);
+	memcpy(fill, j->g_start, (size_t)(j->ngblocks + 1) * sizeof *fill);
+	for (int64_t p = 0; p < s->nat; p++)
+		j->g_order[fill[j->g_idx[p] / j->blk]++] = p;
+	free(fill);
+	free(pos);
+	if (j->lay[0].given)
+		return;
+	/* Their queries, head-major like q. */
+	int64_t dk = s->d / s->heads;
+	j->qg = xcalloc((size_t)j->nl, sizeof *j->qg);
+	for (int l = 0; l < j->nl; l++) {
+		j->qg[l] = xmallocarray(xmul(xmul((size_t)s->heads, (size_t)(ng ? ng : 1)), (size_t)dk), sizeof(float));
+		for (int64_t h = 0; h < s->heads; h++)
+			for (int64_t g = 0; g < ng; g++)
+				memcpy(j->qg[l] + ((size_t)h * ng + g) * dk, j->q[l] + ((size_t)h * n + grow[g]) * dk,
+				       (size_t)dk * sizeof(float));
+	}
+}
+
+static void gather_free(job_t *j)
+{
+	for (int l = 0; j->qg && l < j->nl; l++)
+		free(j->qg[l]);
+	free(j->qg);
+	free((void *)j->grow);
+	free(j->g_idx);
+	free(j->g_start);
+	free(j->g_order);
+	j->qg = NULL;
+	j->grow = NULL;
+	j->g_idx = j->g_start = j->g_order = NULL;
+	j->ngrow = j->ngblocks = 0;
 }
 
 /* Q and K for every gene, head-major unless --raw averages the heads. */
@@ -982,6 +1095,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		/* First pass: the pairs' values (the same arithmetic as the second
 		 * pass, so the same bits); their bins are then counted key by key. */
 		j.values_only = 1;
+		if (j.own || j.lay[0].given)
+			gather_rows(&j);
 		atomic_store(&j.next, 0);
 		atomic_store(&j.bad, 0);
 		atomic_store(&j.done, 0);
@@ -1005,6 +1120,7 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		}
 		free(bins);
 		j.values_only = 0;
+		gather_free(&j);
 		j.rf = rf;
 		j.sub_off = sub_off;
 		j.thread_sub = xcalloc((size_t)threads, sizeof *j.thread_sub);
