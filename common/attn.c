@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "err.h"
 #include "keyhist.h"
@@ -103,6 +104,10 @@ typedef struct kern {
 	double (*exp_sum)(const float *src, float *dst, int64_t n, float m, float lo);
 	void (*combine)(float *restrict out, const float *const *e, const float *w, int nh, int64_t n);
 	void (*scan_range)(scan_t *c, const float *v, int32_t row, int64_t col0, int64_t cnt);
+	void (*qk_tile)(const float *restrict q, int64_t dk, const float *restrict kp, int64_t j0,
+			int64_t ncols, float *restrict out, int64_t ldo);
+	int qk_rows;
+	int qk_default;
 	const char *name;
 } kern_t;
 
@@ -134,6 +139,8 @@ typedef uint32_t vu4 __attribute__((vector_size(16)));
 #define VU vu4
 #define KTARGET
 #define KTARGET_FMA
+#define KROWS 4
+#define KQK_DEFAULT 0
 #if defined(__SSE2__)
 #define VSTREAM(p, v) _mm_stream_ps((p), (__m128)(v))
 #else
@@ -166,6 +173,8 @@ typedef uint32_t vu16 __attribute__((vector_size(64)));
 #define KTARGET __attribute__((target("avx2,fma")))
 #define KTARGET_FMA __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
 #define VSTREAM(p, v) _mm256_stream_ps((p), (__m256)(v))
+#define KROWS 6
+#define KQK_DEFAULT 0   /* as fast as OpenBLAS's Haswell kernels, not faster */
 #include "attn_kern.h"
 
 #define KW 16
@@ -176,10 +185,32 @@ typedef uint32_t vu16 __attribute__((vector_size(64)));
 #define KTARGET __attribute__((target("avx512f")))
 #define KTARGET_FMA __attribute__((target("avx512f"), optimize("fp-contract=fast")))
 #define VSTREAM(p, v) _mm512_stream_ps((p), (__m512)(v))
+#define KROWS 8
+#define KQK_DEFAULT 1
 #include "attn_kern.h"
 #endif
 
 static kern_t kern;   /* chosen once in attn_run, before any thread starts */
+static int qk_own;    /* softmax scores by kern.qk_tile, not sgemm (kern_pick) */
+
+/* Who computes the softmax scores: our own tile (kern.qk_tile: the products
+ * of a few rows stay in L1 from the multiply-adds through the row maximum
+ * and the exponentials, keys packed once per run) or OpenBLAS (sgemm per
+ * chunk into an L2 scratch). Ours where bench/attn_topk.sh measured it
+ * faster; AK_ATTN_PRODUCT=blas or own chooses, for tests and benchmarks. */
+static void qk_pick(void)
+{
+	const char *want = getenv("AK_ATTN_PRODUCT");
+	qk_own = kern.qk_default;
+	if (want && *want) {
+		if (!strcmp(want, "own"))
+			qk_own = 1;
+		else if (!strcmp(want, "blas"))
+			qk_own = 0;
+		else
+			die("AK_ATTN_PRODUCT=%s: not one of own, blas", want);
+	}
+}
 
 /* The widest build this CPU runs, or the one AK_ATTN_ISA names (avx512,
  * avx2, base: for tests and benchmarks). */
@@ -197,16 +228,35 @@ static void kern_pick(void)
 			kern = kern_avx2;
 		else if (strcmp(want, "base"))
 			die("AK_ATTN_ISA=%s: not one of avx512, avx2, base that this CPU runs", want);
+		qk_pick();
 		return;
 	}
 	if (has512)
 		kern = kern_avx512;
 	else if (has2)
 		kern = kern_avx2;
+	qk_pick();
 #else
 	if (want && *want && strcmp(want, "base"))
 		die("AK_ATTN_ISA=%s: only base is built for this CPU", want);
+	qk_pick();
 #endif
+}
+
+/* A large buffer (the block's exponentials, queries and keys: up to
+ * hundreds of MB) on 2 MiB pages where the kernel offers them (THP in
+ * "madvise" mode): first touching it in 4 KiB pages cost ~10% of a run in
+ * page faults (perf, n = 8,000). Freed with free(). */
+static void *big_alloc(size_t n)
+{
+	size_t huge = (size_t)2 << 20;
+	if (n < huge)
+		return xaligned(64, n);
+	void *p = xaligned(huge, (n + huge - 1) / huge * huge);
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, (n + huge - 1) / huge * huge, MADV_HUGEPAGE);   /* advice only */
+#endif
+	return p;
 }
 
 /* ---- shared state and the thread pool ---- */
@@ -282,6 +332,8 @@ typedef struct job {
 	int nbuf;               /* score buffers per block: heads, or 1 (--raw, averaged) */
 	int direct;             /* buffers hold the values themselves (--raw, given attention) */
 	int ndist;
+	int own;                /* softmax scores by kern.qk_tile: k holds packed keys */
+	int64_t ldt;            /* row stride of the score tile: the chunk rounded up to 32 */
 	int64_t kk;             /* min(k, N) */
 	atomic_llong next;
 	atomic_llong done;      /* blocks finished, for the progress line */
@@ -295,6 +347,15 @@ typedef struct job {
 	int64_t nruns;
 	atomic_int bad;
 	int values_only;        /* exact_at's first pass: the pairs' values, nothing counted */
+	/* exact_at's first pass over only the rows that hold looked-up pairs
+	 * (grow != NULL): where a row's values depend on that row alone (our own
+	 * score tile, given attention), gathered into blocks of their own. */
+	const int64_t *grow;    /* [ngrow] the rows, ascending */
+	int64_t ngrow, ngblocks;
+	float **qg;             /* [nl] their queries, heads x ngrow x d_k */
+	int64_t *g_idx;         /* [nat] the pair's row's index in grow */
+	int64_t *g_start;       /* [ngblocks + 1] into g_order */
+	int64_t *g_order;       /* pair indices by gathered block */
 	const refine_t *rf;     /* [ndist]: exact_at's second pass: bins counted key by key */
 	const size_t *sub_off;  /* [ndist + 1]: distribution t's counters, 2^KH_SHIFT per bin */
 	uint64_t **thread_sub;  /* [threads] -> [sub_off[ndist]] */
@@ -357,7 +418,7 @@ static void *project_worker(void *arg)
 static float *head_major(float *x, int64_t n, int64_t d, int64_t heads)
 {
 	int64_t dk = d / heads;
-	float *y = xmallocarray(xmul((size_t)n, (size_t)d), sizeof *y);
+	float *y = big_alloc(xmul(xmul((size_t)n, (size_t)d), sizeof *y));
 	for (int64_t i = 0; i < n; i++)
 		for (int64_t h = 0; h < heads; h++)
 			memcpy(y + ((size_t)h * n + i) * dk, x + i * d + h * dk, (size_t)dk * sizeof *y);
@@ -375,6 +436,8 @@ static float *head_major(float *x, int64_t n, int64_t d, int64_t heads)
 typedef struct blockbuf {
 	float *e;               /* [nbuf][blk][ld], 64-byte aligned */
 	float *scratch;         /* [blk][chunk]: one product, in L2 */
+	float *tile;            /* [qk_rows][ldt]: our own product's tile, in L1 */
+	float *qt;              /* [qk_rows][d_k]: the last rows of a block, zero padded */
 	float *cmax;            /* [nbuf][blk][nchunks] */
 	double *csum;           /* [nbuf][blk][nchunks] */
 	float *w;               /* [nbuf][blk][nchunks] */
@@ -390,6 +453,67 @@ typedef struct blockbuf {
 	uint32_t kmin, kmax;
 } blockbuf_t;
 
+/* Floats of one head's packed keys (pack_keys): panels of 16 keys, one spare. */
+static size_t packed_head(int64_t n, int64_t dk)
+{
+	return xmul(xmul((size_t)(n + 15) / 16 + 1, 16), (size_t)dk);
+}
+
+/* heads x n x d_k (head-major keys) to panels of 16 keys per head, each
+ * panel d_k x 16 (component-major), zero beyond n: the layout kern.qk_tile
+ * reads with one vector load per component. Frees the input. */
+static float *pack_keys(float *k, int64_t n, int64_t d, int64_t heads)
+{
+	int64_t dk = d / heads;
+	size_t ph = packed_head(n, dk);
+	float *p = big_alloc(xmul(xmul(ph, (size_t)heads), sizeof *p));
+	memset(p, 0, ph * (size_t)heads * sizeof *p);
+	for (int64_t h = 0; h < heads; h++)
+		for (int64_t i = 0; i < n; i++) {
+			const float *src = k + ((size_t)h * n + i) * dk;
+			float *dst = p + (size_t)h * ph + (size_t)(i / 16) * 16 * dk + i % 16;
+			for (int64_t t = 0; t < dk; t++)
+				dst[16 * t] = src[t];
+		}
+	free(k);
+	return p;
+}
+
+/* Softmax scores of the block's m rows (qh: head h's rows, stride d_k)
+ * against keys [c0, c0 + cw), by our own tile: kern.qk_rows rows at a time,
+ * their scores in L1 from the multiply-adds through the row minimum and
+ * maximum to the exponentials (which go to the block buffer). */
+static void tile_scores(job_t *j, blockbuf_t *bb, const float *qh, const float *kp, int h, int64_t m,
+			int64_t c0, int64_t cw)
+{
+	const attn_spec_t *s = j->s;
+	int64_t dk = s->d / s->heads, ld = j->ld, R = kern.qk_rows;
+	float *e = bb->e + (size_t)h * j->blk * ld;
+	for (int64_t i = 0; i < m; i += R) {
+		int64_t rows = m - i < R ? m - i : R;
+		const float *q = qh + i * dk;
+		if (rows < R) {
+			/* The block's last rows: padded with zero rows. */
+			memset(bb->qt, 0, (size_t)(R * dk) * sizeof *bb->qt);
+			memcpy(bb->qt, q, (size_t)(rows * dk) * sizeof *bb->qt);
+			q = bb->qt;
+		}
+		kern.qk_tile(q, dk, kp, c0, cw, bb->tile, j->ldt);
+		for (int64_t r = 0; r < rows; r++) {
+			const float *row = bb->tile + r * j->ldt;
+			float lo, mx;
+			kern.row_minmax(row, cw, &lo, &mx);
+			if (!isfinite(mx)) {
+				atomic_store(&j->bad, 1);
+				mx = 0;
+			}
+			size_t at = ((size_t)h * j->blk + (size_t)(i + r)) * (size_t)j->nchunks + (size_t)(c0 / j->chunk);
+			bb->cmax[at] = mx;
+			bb->csum[at] = kern.exp_sum(row, e + (i + r) * ld + c0, cw, mx, lo);
+		}
+	}
+}
+
 /* Scores of block rows [r0, r0 + m) against every key, one sgemm per head
  * and column chunk; with softmax, each chunk's rows are exponentiated
  * against their chunk maximum right after the product, while in cache. */
@@ -400,8 +524,14 @@ static void block_scores(job_t *j, blockbuf_t *bb, int l, int64_t r0, int64_t m)
 	const float *q = j->q ? j->q[l] : NULL, *k = j->k ? j->k[l] : NULL;
 	int64_t n = s->n, d = s->d, dk = d / s->heads, nc = j->nchunks, blk = j->blk, ld = j->ld;
 	if (ly->given) {
-		for (int h = 0; h < j->nbuf; h++)
-			ly->given(ly->given_ctx, s->per_head ? h : -1, r0, m, bb->e + (size_t)h * blk * ld, ld);
+		for (int h = 0; h < j->nbuf; h++) {
+			float *e = bb->e + (size_t)h * blk * ld;
+			if (j->grow)
+				for (int64_t i = 0; i < m; i++)
+					ly->given(ly->given_ctx, s->per_head ? h : -1, j->grow[r0 + i], 1, e + i * ld, ld);
+			else
+				ly->given(ly->given_ctx, s->per_head ? h : -1, r0, m, e, ld);
+		}
 		return;
 	}
 	for (int h = 0; h < j->nbuf; h++) {
@@ -421,6 +551,13 @@ static void block_scores(job_t *j, blockbuf_t *bb, int l, int64_t r0, int64_t m)
 			if (s->raw) {
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)cw, (int)dk,
 					    1.0f, qh, (int)dk, kh, (int)dk, 0.0f, e + c0, (int)ld);
+				continue;
+			}
+			if (j->own) {
+				tile_scores(j, bb,
+					    j->grow ? j->qg[l] + ((size_t)h * j->ngrow + r0) * dk
+						    : q + (size_t)h * n * dk + r0 * dk,
+					    k + (size_t)h * packed_head(n, dk), h, m, c0, cw);
 				continue;
 			}
 			/* Softmax: the product goes to a chunk-sized scratch that stays
@@ -617,6 +754,28 @@ static void block_scan(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 	}
 }
 
+/* exact_at's first pass over gathered rows: gathered block b's values, and
+ * from them the values of its rows' looked-up pairs. */
+static void block_lookup(job_t *j, blockbuf_t *bb, int64_t b)
+{
+	const attn_spec_t *s = j->s;
+	int64_t r0 = b * j->blk, m = j->ngrow - r0 < j->blk ? j->ngrow - r0 : j->blk;
+	for (int l = 0; l < j->nl; l++) {
+		block_scores(j, bb, l, r0, m);
+		if (!j->direct)
+			block_weights(j, bb, m);
+		if (j->nl > 1)
+			block_fold(j, bb, l, m);
+	}
+	bb->use_acc = j->nl > 1;
+	for (int dist = 0; dist < j->ndist; dist++)
+		for (int64_t a = j->g_start[b]; a < j->g_start[b + 1]; a++) {
+			int64_t p = j->g_order[a];
+			j->at_value[p * j->ndist + dist] = entry_value(j, bb, dist, j->g_idx[p] - r0, s->at_to[p]);
+		}
+	bb->use_acc = 0;
+}
+
 /* Every value of the block's rows, for the observer (--check). */
 static void block_observe(job_t *j, blockbuf_t *bb, int64_t r0, int64_t m)
 {
@@ -638,15 +797,17 @@ static void *block_worker(void *arg)
 	int nd = j->ndist;
 	size_t nstat = xmul(xmul((size_t)j->nbuf, (size_t)j->blk), (size_t)j->nchunks);
 	blockbuf_t bb = {
-		.e = xaligned(64, xmul(xmul(xmul((size_t)j->nbuf, (size_t)j->blk), (size_t)j->ld), sizeof(float))),
-		.scratch = xmallocarray(xmul((size_t)j->blk, (size_t)j->chunk), sizeof(float)),
+		.e = big_alloc(xmul(xmul(xmul((size_t)j->nbuf, (size_t)j->blk), (size_t)j->ld), sizeof(float))),
+		.scratch = j->own ? NULL : xmallocarray(xmul((size_t)j->blk, (size_t)j->chunk), sizeof(float)),
+		.tile = j->own ? xaligned(64, xmul(xmul((size_t)kern.qk_rows, (size_t)j->ldt), sizeof(float))) : NULL,
+		.qt = j->own ? xcalloc(xmul((size_t)kern.qk_rows, (size_t)(s->d / s->heads)), sizeof(float)) : NULL,
 		.cmax = xmallocarray(nstat, sizeof(float)),
 		.csum = xmallocarray(nstat, sizeof(double)),
 		.w = xmallocarray(nstat, sizeof(float)),
 		.vals = xmallocarray((size_t)j->chunk, sizeof(float)),
-		.acc = j->nl > 1 ? xaligned(64, xmul(xmul(xmul((size_t)nd, (size_t)j->blk), (size_t)j->ld), sizeof(float)))
+		.acc = j->nl > 1 ? big_alloc(xmul(xmul(xmul((size_t)nd, (size_t)j->blk), (size_t)j->ld), sizeof(float)))
 				 : NULL,
-		.keys = s->nat && !j->values_only ? xmallocarray(xmul((size_t)j->blk, (size_t)n), sizeof(uint32_t)) : NULL,
+		.keys = s->nat && !j->values_only ? big_alloc(xmul(xmul((size_t)j->blk, (size_t)n), sizeof(uint32_t))) : NULL,
 		.eptr = xmallocarray((size_t)j->nbuf, sizeof(float *)),
 		.wv = xmallocarray((size_t)j->nbuf, sizeof(float)),
 		.tb = xcalloc((size_t)nd, sizeof(tk_buf_t)),
@@ -659,8 +820,12 @@ static void *block_worker(void *arg)
 		tk_init(&bb.tb[t], (size_t)j->kk);
 	for (;;) {
 		int64_t b = atomic_fetch_add(&j->next, 1);
-		if (b >= j->nblocks)
+		if (b >= (j->grow ? j->ngblocks : j->nblocks))
 			break;
+		if (j->grow) {
+			block_lookup(j, &bb, b);
+			continue;
+		}
 		int64_t r0 = b * j->blk, m = n - r0 < j->blk ? n - r0 : j->blk;
 		if (j->values_only && j->at_start[b] == j->at_start[b + 1])
 			continue;   /* no looked-up pair in these rows */
@@ -698,6 +863,8 @@ static void *block_worker(void *arg)
 	free(bb.kh);
 	free(bb.e);
 	free(bb.scratch);
+	free(bb.tile);
+	free(bb.qt);
 	free(bb.cmax);
 	free(bb.csum);
 	free(bb.w);
@@ -740,6 +907,76 @@ static int64_t pick_chunk(int64_t n)
 	return c < n ? c : n;
 }
 
+/* exact_at's first pass on the rows that hold pairs only (job_t.grow): a
+ * reference network's pairs start at its few hundred regulators, so this
+ * pass costs a few percent of a full one instead of all of it. Only where
+ * a row's values are a function of that row alone, whatever rows share its
+ * block: our own score tile computes every score by the same chain of
+ * multiply-adds, softmax and head weights are per row, given attention is
+ * read entry by entry (OpenBLAS promises no such thing). */
+static void gather_rows(job_t *j)
+{
+	const attn_spec_t *s = j->s;
+	int64_t n = s->n, ng = 0;
+	int64_t *pos = xmallocarray((size_t)n, sizeof *pos);
+	for (int64_t i = 0; i < n; i++)
+		pos[i] = -1;
+	for (int64_t p = 0; p < s->nat; p++)
+		pos[s->at_from[p]] = 0;
+	int64_t *grow = xmallocarray((size_t)n, sizeof *grow);
+	for (int64_t i = 0; i < n; i++)
+		if (pos[i] == 0) {
+			pos[i] = ng;
+			grow[ng++] = i;
+		}
+	j->grow = grow;
+	j->ngrow = ng;
+	j->ngblocks = (ng + j->blk - 1) / j->blk;
+	/* Pairs by gathered block (stable counting sort). */
+	j->g_idx = xmallocarray((size_t)s->nat, sizeof *j->g_idx);
+	j->g_start = xcalloc((size_t)j->ngblocks + 1, sizeof *j->g_start);
+	j->g_order = xmallocarray((size_t)s->nat, sizeof *j->g_order);
+	for (int64_t p = 0; p < s->nat; p++) {
+		j->g_idx[p] = pos[s->at_from[p]];
+		j->g_start[j->g_idx[p] / j->blk + 1]++;
+	}
+	for (int64_t b = 0; b < j->ngblocks; b++)
+		j->g_start[b + 1] += j->g_start[b];
+	int64_t *fill = xmallocarray((size_t)j->ngblocks + 1, sizeof *fill);
+	memcpy(fill, j->g_start, (size_t)(j->ngblocks + 1) * sizeof *fill);
+	for (int64_t p = 0; p < s->nat; p++)
+		j->g_order[fill[j->g_idx[p] / j->blk]++] = p;
+	free(fill);
+	free(pos);
+	if (j->lay[0].given)
+		return;
+	/* Their queries, head-major like q. */
+	int64_t dk = s->d / s->heads;
+	j->qg = xcalloc((size_t)j->nl, sizeof *j->qg);
+	for (int l = 0; l < j->nl; l++) {
+		j->qg[l] = xmallocarray(xmul(xmul((size_t)s->heads, (size_t)(ng ? ng : 1)), (size_t)dk), sizeof(float));
+		for (int64_t h = 0; h < s->heads; h++)
+			for (int64_t g = 0; g < ng; g++)
+				memcpy(j->qg[l] + ((size_t)h * ng + g) * dk, j->q[l] + ((size_t)h * n + grow[g]) * dk,
+				       (size_t)dk * sizeof(float));
+	}
+}
+
+static void gather_free(job_t *j)
+{
+	for (int l = 0; j->qg && l < j->nl; l++)
+		free(j->qg[l]);
+	free(j->qg);
+	free((void *)j->grow);
+	free(j->g_idx);
+	free(j->g_start);
+	free(j->g_order);
+	j->qg = NULL;
+	j->grow = NULL;
+	j->g_idx = j->g_start = j->g_order = NULL;
+	j->ngrow = j->ngblocks = 0;
+}
+
 /* Q and K for every gene, head-major unless --raw averages the heads. */
 static void project(job_t *j, int threads)
 {
@@ -749,8 +986,8 @@ static void project(job_t *j, int threads)
 	j->k = xcalloc((size_t)j->nl, sizeof *j->k);
 	for (int l = 0; l < j->nl; l++) {
 		j->pl = l;
-		j->q[l] = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
-		j->k[l] = xmallocarray(xmul((size_t)n, (size_t)d), sizeof(float));
+		j->q[l] = big_alloc(xmul(xmul((size_t)n, (size_t)d), sizeof(float)));
+		j->k[l] = big_alloc(xmul(xmul((size_t)n, (size_t)d), sizeof(float)));
 		atomic_store(&j->next, 0);
 		int64_t nchunk = (n + PROJ_ROWS - 1) / PROJ_ROWS;
 		run_pool(threads < 2 * nchunk ? threads : (int)(2 * nchunk), project_worker, j);
@@ -766,6 +1003,8 @@ static void project(job_t *j, int threads)
 			j->q[l] = head_major(j->q[l], n, d, s->heads);
 			j->k[l] = head_major(j->k[l], n, d, s->heads);
 		}
+		if (j->own)
+			j->k[l] = pack_keys(j->k[l], n, d, s->heads);
 	}
 }
 
@@ -818,12 +1057,14 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 	j.kk = s->k < r->ntotal ? s->k : r->ntotal;
 	pthread_mutex_init(&j.mu, NULL);
 	int threads = s->threads > 0 ? s->threads : 1;
+	j.own = qk_own && !s->raw && !j.lay[0].given;
 	if (!j.lay[0].given)
 		project(&j, threads);
 
 	j.blk = pick_block(n);
 	j.nblocks = (n + j.blk - 1) / j.blk;
 	j.chunk = pick_chunk(n);
+	j.ldt = (j.chunk + 31) / 32 * 32;
 	j.nchunks = (n + j.chunk - 1) / j.chunk;
 	j.ld = (n + 15) / 16 * 16;
 	j.nbuf = (s->raw || j.lay[0].given) && !s->per_head ? 1 : s->heads;
@@ -854,6 +1095,8 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		/* First pass: the pairs' values (the same arithmetic as the second
 		 * pass, so the same bits); their bins are then counted key by key. */
 		j.values_only = 1;
+		if (j.own || j.lay[0].given)
+			gather_rows(&j);
 		atomic_store(&j.next, 0);
 		atomic_store(&j.bad, 0);
 		atomic_store(&j.done, 0);
@@ -877,6 +1120,7 @@ void attn_run(const attn_spec_t *s, attn_result_t *r)
 		}
 		free(bins);
 		j.values_only = 0;
+		gather_free(&j);
 		j.rf = rf;
 		j.sub_off = sub_off;
 		j.thread_sub = xcalloc((size_t)threads, sizeof *j.thread_sub);

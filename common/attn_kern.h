@@ -7,6 +7,10 @@
  *   KTARGET      attributes of every function (target ISA)
  *   KTARGET_FMA  those of the exponential (may contract into FMA)
  *   VSTREAM(p, v)  a store that bypasses the caches (p aligned to the vector)
+ *   KROWS        query rows of the score tile (<= 12; 2 KROWS + 3 vectors fit
+ *                in the ISA's registers)
+ *   KQK_DEFAULT  1: qk_tile computes the softmax scores unless AK_ATTN_PRODUCT
+ *                says otherwise (where measured faster than OpenBLAS)
  * Vectors as wide as the ISA's registers: wider generic vectors are split by
  * the compiler and spilled (on AVX2, 16-lane code ran 10x slower). All the
  * arithmetic is IEEE float in a fixed order: no FMA contraction except in
@@ -173,8 +177,54 @@ KTARGET static void KN(scan_range)(scan_t *c, const float *v, int32_t row, int64
 	c->kmax = kmax;
 }
 
+/* Scores of KROWS query rows (q: KROWS x dk, row stride dk) against keys
+ * [j0, j0 + ncols) of one head, keys packed in panels of 16 (pack_keys:
+ * key j's component t at kp[(j / 16) * 16 dk + 16 t + j % 16], zero
+ * beyond n, one spare panel): out[r * ldo + j - j0], ncols rounded up to
+ * 2 KW (the extra columns are scores of padding, ignored). j0 is a
+ * multiple of 16, so that no vector straddles two panels. A register tile
+ * of KROWS x 2 vectors: each key vector loaded once per component serves
+ * every row, each query component is broadcast once per vector pair; the
+ * tile stays in registers over all of dk. Every score is the same chain of
+ * multiply-adds over t = 0 .. dk - 1 whichever thread computes it. */
+#define QK_ROW(r)                                                                  \
+	if ((r) < KROWS) {                                                         \
+		VF a_ = (VF){ 0 } + q[(r) * dk + t];                               \
+		c##r##a = c##r##a + a_ * b0;                                       \
+		c##r##b = c##r##b + a_ * b1;                                       \
+	}
+#define QK_OUT(r)                                                                  \
+	if ((r) < KROWS) {                                                         \
+		VSTORE(out + (r) * ldo + j, c##r##a);                              \
+		VSTORE(out + (r) * ldo + j + KW, c##r##b);                         \
+	}
+KTARGET_FMA static void KN(qk_tile)(const float *restrict q, int64_t dk, const float *restrict kp,
+				   int64_t j0, int64_t ncols, float *restrict out, int64_t ldo)
+{
+	for (int64_t j = 0; j < ncols; j += 2 * KW) {
+		int64_t ja = j0 + j, jb = ja + KW;
+		const float *pa = kp + (ja / 16) * 16 * dk + ja % 16;
+		const float *pb = kp + (jb / 16) * 16 * dk + jb % 16;
+		VF c0a = { 0 }, c0b = { 0 }, c1a = { 0 }, c1b = { 0 }, c2a = { 0 }, c2b = { 0 };
+		VF c3a = { 0 }, c3b = { 0 }, c4a = { 0 }, c4b = { 0 }, c5a = { 0 }, c5b = { 0 };
+		VF c6a = { 0 }, c6b = { 0 }, c7a = { 0 }, c7b = { 0 }, c8a = { 0 }, c8b = { 0 };
+		VF c9a = { 0 }, c9b = { 0 }, c10a = { 0 }, c10b = { 0 }, c11a = { 0 }, c11b = { 0 };
+		for (int64_t t = 0; t < dk; t++) {
+			VF b0, b1;
+			VLOAD(b0, pa + 16 * t);
+			VLOAD(b1, pb + 16 * t);
+			QK_ROW(0) QK_ROW(1) QK_ROW(2) QK_ROW(3) QK_ROW(4) QK_ROW(5)
+			QK_ROW(6) QK_ROW(7) QK_ROW(8) QK_ROW(9) QK_ROW(10) QK_ROW(11)
+		}
+		QK_OUT(0) QK_OUT(1) QK_OUT(2) QK_OUT(3) QK_OUT(4) QK_OUT(5)
+		QK_OUT(6) QK_OUT(7) QK_OUT(8) QK_OUT(9) QK_OUT(10) QK_OUT(11)
+	}
+}
+#undef QK_ROW
+#undef QK_OUT
+
 static const kern_t KN(kern) = {
-	KN(row_minmax), KN(exp_sum), KN(combine), KN(scan_range), KSTR(KSFX),
+	KN(row_minmax), KN(exp_sum), KN(combine), KN(scan_range), KN(qk_tile), KROWS, KQK_DEFAULT, KSTR(KSFX),
 };
 
 #undef KN
@@ -186,3 +236,5 @@ static const kern_t KN(kern) = {
 #undef KTARGET
 #undef KTARGET_FMA
 #undef VSTREAM
+#undef KROWS
+#undef KQK_DEFAULT

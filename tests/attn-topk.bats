@@ -237,21 +237,22 @@ run_case() {   # run_case NAME H K [flags...]: ours vs dense reference (and peer
 	run_case w 4 3000
 }
 
-@test "every instruction-set build (AK_ATTN_ISA=avx512, avx2, base) passes the reference checks" {
+@test "every instruction-set build (AK_ATTN_ISA=avx512, avx2, base), with our own product and OpenBLAS's (AK_ATTN_PRODUCT), passes the reference checks" {
 	need_py pandas
 	gen c 97 32 4
 	gen_wide
 	write_check
 	printf 'from\tto\n1\t2\n90\t3\n5\t96\n40\t40\n' > p.tsv
 	ran=0
-	for isa in avx512 avx2 base; do
+	for combo in avx512:own avx512:blas avx2:own avx2:blas base:own base:blas; do
+		isa=${combo%:*} product=${combo#*:}
 		if ! AK_ATTN_ISA=$isa ak attn-topk --resid w_X.npy --wq w_WQ.npy --wk w_WK.npy --heads 4 > /dev/null 2>&1; then
 			echo "# $isa: not run by this CPU" >&3
 			continue
 		fi
 		ran=$((ran + 1))
 		# chunks of 48 keys: vector loops, their tails, and a 1-key chunk
-		export AK_ATTN_ISA=$isa AK_ATTN_BLOCK=5 AK_ATTN_CHUNK=48
+		export AK_ATTN_ISA=$isa AK_ATTN_PRODUCT=$product AK_ATTN_BLOCK=5 AK_ATTN_CHUNK=48
 		run_case c 4 600
 		run_case c 4 600 raw abs
 		run_case c 4 100 perhead nopeer
@@ -269,13 +270,17 @@ for _, r in a.iterrows():
         assert (g['value'], g['rank']) == (r['value'], r['rank']), (r.to_dict(), g.to_dict())
 print('ok')"
 		assert_success
-		unset AK_ATTN_ISA AK_ATTN_BLOCK AK_ATTN_CHUNK
+		unset AK_ATTN_ISA AK_ATTN_PRODUCT AK_ATTN_BLOCK AK_ATTN_CHUNK
 	done
-	[ "$ran" -ge 1 ]
+	[ "$ran" -ge 2 ]
 	export AK_ATTN_ISA=sse9
 	run ak attn-topk --resid w_X.npy --wq w_WQ.npy --wk w_WK.npy --heads 4
 	unset AK_ATTN_ISA
 	assert_data_error "AK_ATTN_ISA=sse9"
+	export AK_ATTN_PRODUCT=gpu
+	run ak attn-topk --resid w_X.npy --wq w_WQ.npy --wk w_WK.npy --heads 4
+	unset AK_ATTN_PRODUCT
+	assert_data_error "AK_ATTN_PRODUCT=gpu"
 }
 
 @test "many ties (repeated rows of X): vs peer and reference" {
