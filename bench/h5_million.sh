@@ -107,7 +107,6 @@ run() { # NAME FILTER ARGS...: one timed run, "NAME wall s, max RSS MB"
 	printf '%-22s wall %7.1f s   max RSS %6.0f MB\n' "$name" "$w" "$(awk -v k="$m" 'BEGIN { print k / 1024 }')"
 }
 run gene-stats gene-stats --counts million.h5ad --no-normalize
-run gene-stats-cp10k gene-stats --counts million.h5ad --hvg 200
 run de-call de-call --counts million.h5ad --group perturbation --control ctrl
 
 # the means against the generator's sums
