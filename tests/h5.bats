@@ -48,11 +48,11 @@ nox.h5ad:layers/counts"
 }
 
 @test "h5: non-integer float32 X, dense and CSR, and a loom layer equal the .npy path" {
-	ak gene-stats --counts norm.npy --genes genes.txt --no-normalize > ref.out
+	ak gene-stats --counts norm.npy --genes genes.txt --no-normalize > "$BATS_TEST_TMPDIR/ref.out"
 	for spec in layers.h5ad data.loom:layers/norm; do
 		run ak gene-stats --counts "$spec" --no-normalize
 		assert_success
-		[ "$output" = "$(cat ref.out)" ]
+		[ "$output" = "$(cat "$BATS_TEST_TMPDIR/ref.out")" ]
 	done
 }
 
@@ -83,22 +83,22 @@ nox.h5ad:layers/counts"
 
 @test "h5: --gene-col picks a var column (h5ad), features/name (10x), a row attribute (loom)" {
 	REF=(--counts counts.mtx --genes symbols.txt --cells cells.tsv)
-	ak gene-stats "${REF[@]}" > ref.out
+	ak gene-stats "${REF[@]}" > "$BATS_TEST_TMPDIR/ref.out"
 	for a in "csr.h5ad gene_symbols" "old.h5ad gene_symbols" "tenx.h5 name" "data.loom Symbol"; do
 		set -- $a
 		run ak gene-stats --counts "$1" --gene-col "$2"
 		assert_success
-		[ "$output" = "$(cat ref.out)" ]
+		[ "$output" = "$(cat "$BATS_TEST_TMPDIR/ref.out")" ]
 	done
 	run ak gene-stats --counts csr.h5ad
 	assert_line --index 1 --partial "ENSG0000	"
 }
 
 @test "h5: cluster --embedding reads obsm, with obs as the cells table" {
-	ak cluster --embedding pca.npy --cells cells.tsv --k 3 > ref.out
+	ak cluster --embedding pca.npy --cells cells.tsv --k 3 > "$BATS_TEST_TMPDIR/ref.out"
 	run ak cluster --embedding layers.h5ad:obsm/X_pca --k 3
 	assert_success
-	[ "$output" = "$(cat ref.out)" ]
+	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/ref.out")" ]
 }
 
 @test "h5: mat info lists matrices, datasets and obs/var columns with shapes and dtypes" {
@@ -154,51 +154,56 @@ nox.h5ad:layers/counts"
 # them): the expression filters read the Gene Expression rows, as
 # scanpy.read_10x_h5(gex_only=True) does, and say on stderr what they left out.
 @test "h5: a 10x file of several feature types is read as its Gene Expression rows (not contiguous), the rest named on stderr" {
+	# outputs in the test's own directory: the tests of this file run in parallel in fx/
+	local t=$BATS_TEST_TMPDIR spec
 	for spec in tenx_multi.h5 tenx_guides.h5 tenx_multi.h5:matrix "tenx_multi.h5:Gene Expression"; do
 		# library sizes (CP10k) include no guide or antibody counts: equal to the genes-only mtx
-		ak gene-stats "${REF[@]}" --hvg 5 > ref.out
-		ak gene-stats --counts "$spec" --hvg 5 > out 2> err
-		cmp out ref.out || { echo "$spec"; diff out ref.out | head; return 1; }
-		ak de-call "${REF[@]}" --group perturbation --control ctrl --min-cells 5 > ref.out
-		ak de-call --counts "$spec" --cells cells.tsv --group perturbation --control ctrl --min-cells 5 > out 2> /dev/null
-		cmp out ref.out || { echo "de-call $spec"; return 1; }
-		ak coexpr "${REF[@]}" --method pearson --top 20 > ref.out
-		ak coexpr --counts "$spec" --cells cells.tsv --method pearson --top 20 > out 2> /dev/null
-		cmp out ref.out || { echo "coexpr $spec"; return 1; }
+		ak gene-stats "${REF[@]}" --hvg 5 > "$t/ref"
+		ak gene-stats --counts "$spec" --hvg 5 > "$t/out" 2> /dev/null
+		cmp "$t/out" "$t/ref" || { echo "$spec"; diff "$t/out" "$t/ref" | head; return 1; }
+		ak de-call "${REF[@]}" --group perturbation --control ctrl --min-cells 5 > "$t/ref"
+		ak de-call --counts "$spec" --cells cells.tsv --group perturbation --control ctrl --min-cells 5 > "$t/out" 2> /dev/null
+		cmp "$t/out" "$t/ref" || { echo "de-call $spec"; return 1; }
+		ak coexpr "${REF[@]}" --method pearson --top 20 > "$t/ref"
+		ak coexpr --counts "$spec" --cells cells.tsv --method pearson --top 20 > "$t/out" 2> /dev/null
+		cmp "$t/out" "$t/ref" || { echo "coexpr $spec"; return 1; }
 	done
 	# the note names what was left out, once; naming the type explicitly is silent
-	ak gene-stats --counts tenx_multi.h5 > /dev/null 2> err
-	run cat err
+	ak gene-stats --counts tenx_multi.h5 > /dev/null 2> "$t/err"
+	run cat "$t/err"
 	assert_output "gene-stats: tenx_multi.h5: reading the 14 Gene Expression features of 18; left out 2 Antibody Capture, 2 CRISPR Guide Capture (read those as 'tenx_multi.h5:TYPE')"
-	ak gene-stats --counts tenx_guides.h5 > /dev/null 2> err
-	grep -qF "reading the 14 Gene Expression features of 16; left out 2 CRISPR Guide Capture" err
-	ak gene-stats --counts "tenx_multi.h5:Gene Expression" > /dev/null 2> err
-	[ ! -s err ]
-	ak gene-stats --counts tenx.h5 > /dev/null 2> err
-	[ ! -s err ]
+	ak gene-stats --counts tenx_guides.h5 > /dev/null 2> "$t/err"
+	grep -qF "reading the 14 Gene Expression features of 16; left out 2 CRISPR Guide Capture" "$t/err"
+	ak gene-stats --counts "tenx_multi.h5:Gene Expression" > /dev/null 2> "$t/err"
+	[ ! -s "$t/err" ]
+	ak gene-stats --counts tenx.h5 > /dev/null 2> "$t/err"
+	[ ! -s "$t/err" ]
 	# --gene-col reads features/name of the same rows
-	ak gene-stats --counts counts.mtx --genes symbols.txt --cells cells.tsv > ref.out
-	ak gene-stats --counts tenx_multi.h5 --gene-col name > out 2> /dev/null
-	cmp out ref.out
+	ak gene-stats --counts counts.mtx --genes symbols.txt --cells cells.tsv > "$t/ref"
+	ak gene-stats --counts tenx_multi.h5 --gene-col name > "$t/out" 2> /dev/null
+	cmp "$t/out" "$t/ref"
 }
 
 @test "h5: FILE.h5:TYPE[,TYPE] reads other feature types, equal to numpy; mat info lists the types" {
-	ak mat convert tenx_multi.h5 out.npy 2> /dev/null
-	ak mat convert "tenx_multi.h5:CRISPR Guide Capture" g.npy 2> /dev/null
-	ak mat convert "tenx_multi.h5:Antibody Capture,CRISPR Guide Capture" ag.npy 2> /dev/null
-	"$PY" - <<'PY'
-import numpy as np, h5py, scipy.sparse as sp, sys
+	local t=$BATS_TEST_TMPDIR
+	ak mat convert tenx_multi.h5 "$t/gex.npy" 2> /dev/null
+	ak mat convert "tenx_multi.h5:CRISPR Guide Capture" "$t/g.npy" 2> /dev/null
+	ak mat convert "tenx_multi.h5:Antibody Capture,CRISPR Guide Capture" "$t/ag.npy" 2> /dev/null
+	"$PY" - "$t" <<'PY'
+import numpy as np, h5py, scipy.sparse as sp, sys, os
+d = sys.argv[1]
 # independent of the fixture's own arrays: the file's rows by feature_type, via h5py + scipy
 with h5py.File("tenx_multi.h5") as f:
     g = f["matrix"]
     m = sp.csc_matrix((g["data"][...], g["indices"][...], g["indptr"][...]), shape=tuple(g["shape"][...])).toarray().T
     t = np.array([x.decode() for x in g["features/feature_type"][...]])
-for got, want in (("out.npy", m[:, t == "Gene Expression"]), ("g.npy", m[:, t == "CRISPR Guide Capture"]),
+for got, want in (("gex.npy", m[:, t == "Gene Expression"]), ("g.npy", m[:, t == "CRISPR Guide Capture"]),
                   ("ag.npy", m[:, np.isin(t, ["Antibody Capture", "CRISPR Guide Capture"])])):
-    a = np.load(got)
+    a = np.load(os.path.join(d, got))
     if a.shape != want.shape or not (a == want).all():
         sys.exit(f"{got}: {a.shape} differs from {want.shape}")
-assert (np.load("out.npy") == np.load("counts.npy")).all() and (np.load("g.npy") == np.load("guides.npy")).all()
+assert (np.load(os.path.join(d, "gex.npy")) == np.load("counts.npy")).all()
+assert (np.load(os.path.join(d, "g.npy")) == np.load("guides.npy")).all()
 PY
 	# the guides by name, as a filter reads them
 	run ak mat convert "tenx_multi.h5:CRISPR Guide Capture" - --to tsv
