@@ -21,6 +21,10 @@
 # average before and after. CPU-seconds are the load-robust view: on a
 # machine with other work, wall time measures the other work too.
 # Then the dense torch peer (napistu-style) once: wall time, RSS, agreement.
+# On a loaded machine (other VMs, other jobs) the CPU time per flop itself
+# grows with the contention for caches and memory, for the floor as for
+# attn-topk: the "least / least" lines compare the least-disturbed runs.
+# THREADS=1 and a smaller N keep one's own contention out.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "${1:-$top/bin}" && pwd)
@@ -200,6 +204,8 @@ for name, what in (("ours", "attn-topk (default engine)"), ("blas", "attn-topk A
         if fl in by:
             tgt = "<= 1.5" if name == "ours" and (fl == "floor_avx512" or "floor_avx512" not in by) else ""
             print(f"{'  / ' + tag + ' (CPU-seconds)':52s} {spread(ratios(name, fl, 'cpu')):>26s}   {tgt}")
+            bb = min(col(name, 'cpu_s')) / (flops / (max(col(fl, 'gflops_cpu')) * 1e9))
+            print(f"{'  least / least ' + tag + ' (CPU-seconds)':52s} {bb:26.2f}   (the least-disturbed runs)")
             print(f"{'  / ' + tag + ' (wall)':52s} {spread(ratios(name, fl, 'wall')):>26s}")
 if "at" in by and "ours" in by:
     ov = [float(by["at"][r]["cpu_s"]) / float(by["ours"][r]["cpu_s"]) - 1 for r in by["at"] if r in by["ours"]]

@@ -105,7 +105,7 @@ typedef struct kern {
 	void (*combine)(float *restrict out, const float *const *e, const float *w, int nh, int64_t n);
 	void (*scan_range)(scan_t *c, const float *v, int32_t row, int64_t col0, int64_t cnt);
 	void (*qk_tile)(const float *restrict q, int64_t dk, const float *restrict kp, int64_t j0,
-			int64_t ncols, float *restrict out, int64_t ldo);
+			int64_t ncols, float *restrict out, int64_t ldo, float *restrict lo, float *restrict hi);
 	int qk_rows;
 	int qk_default;
 	const char *name;
@@ -498,18 +498,18 @@ static void tile_scores(job_t *j, blockbuf_t *bb, const float *qh, const float *
 			memcpy(bb->qt, q, (size_t)(rows * dk) * sizeof *bb->qt);
 			q = bb->qt;
 		}
-		kern.qk_tile(q, dk, kp, c0, cw, bb->tile, j->ldt);
+		float lo[12], hi[12];   /* kern.qk_rows <= 12 */
+		kern.qk_tile(q, dk, kp, c0, cw, bb->tile, j->ldt, lo, hi);
 		for (int64_t r = 0; r < rows; r++) {
 			const float *row = bb->tile + r * j->ldt;
-			float lo, mx;
-			kern.row_minmax(row, cw, &lo, &mx);
+			float mx = hi[r];
 			if (!isfinite(mx)) {
 				atomic_store(&j->bad, 1);
 				mx = 0;
 			}
 			size_t at = ((size_t)h * j->blk + (size_t)(i + r)) * (size_t)j->nchunks + (size_t)(c0 / j->chunk);
 			bb->cmax[at] = mx;
-			bb->csum[at] = kern.exp_sum(row, e + (i + r) * ld + c0, cw, mx, lo);
+			bb->csum[at] = kern.exp_sum(row, e + (i + r) * ld + c0, cw, mx, lo[r]);
 		}
 	}
 }

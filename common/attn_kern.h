@@ -186,7 +186,9 @@ KTARGET static void KN(scan_range)(scan_t *c, const float *v, int32_t row, int64
  * of KROWS x 2 vectors: each key vector loaded once per component serves
  * every row, each query component is broadcast once per vector pair; the
  * tile stays in registers over all of dk. Every score is the same chain of
- * multiply-adds over t = 0 .. dk - 1 whichever thread computes it. */
+ * multiply-adds over t = 0 .. dk - 1 whichever thread computes it. Also
+ * each row's minimum and maximum score (lo[r], hi[r]), from the registers:
+ * no second pass over the tile. */
 #define QK_ROW(r)                                                                  \
 	if ((r) < KROWS) {                                                         \
 		VF a_ = (VF){ 0 } + q[(r) * dk + t];                               \
@@ -197,11 +199,24 @@ KTARGET static void KN(scan_range)(scan_t *c, const float *v, int32_t row, int64
 	if ((r) < KROWS) {                                                         \
 		VSTORE(out + (r) * ldo + j, c##r##a);                              \
 		VSTORE(out + (r) * ldo + j + KW, c##r##b);                         \
+		if (j + 2 * KW <= ncols) {                                         \
+			VF u_ = VSEL(c##r##b > c##r##a, c##r##b, c##r##a);        \
+			VF w_ = VSEL(c##r##b < c##r##a, c##r##b, c##r##a);        \
+			hv[r] = VSEL(u_ > hv[r], u_, hv[r]);                       \
+			lv[r] = VSEL(w_ < lv[r], w_, lv[r]);                       \
+		}                                                                  \
 	}
 KTARGET_FMA static void KN(qk_tile)(const float *restrict q, int64_t dk, const float *restrict kp,
-				   int64_t j0, int64_t ncols, float *restrict out, int64_t ldo)
+				   int64_t j0, int64_t ncols, float *restrict out, int64_t ldo,
+				   float *restrict lo, float *restrict hi)
 {
-	for (int64_t j = 0; j < ncols; j += 2 * KW) {
+	VF hv[KROWS], lv[KROWS];
+	for (int r = 0; r < KROWS; r++) {
+		hv[r] = (VF){ 0 } - INFINITY;
+		lv[r] = (VF){ 0 } + INFINITY;
+	}
+	int64_t j = 0;
+	for (; j < ncols; j += 2 * KW) {
 		int64_t ja = j0 + j, jb = ja + KW;
 		const float *pa = kp + (ja / 16) * 16 * dk + ja % 16;
 		const float *pb = kp + (jb / 16) * 16 * dk + jb % 16;
@@ -218,6 +233,24 @@ KTARGET_FMA static void KN(qk_tile)(const float *restrict q, int64_t dk, const f
 		}
 		QK_OUT(0) QK_OUT(1) QK_OUT(2) QK_OUT(3) QK_OUT(4) QK_OUT(5)
 		QK_OUT(6) QK_OUT(7) QK_OUT(8) QK_OUT(9) QK_OUT(10) QK_OUT(11)
+	}
+	/* Each row's minimum and maximum over the first ncols scores: the full
+	 * vector pairs were reduced above, the columns of the last partial
+	 * pair (followed by padding) are taken one by one. */
+	int64_t tail = ncols / (2 * KW) * (2 * KW);
+	for (int r = 0; r < KROWS; r++) {
+		float h = -INFINITY, l = INFINITY;
+		for (int t = 0; t < KW; t++) {
+			h = hv[r][t] > h ? hv[r][t] : h;
+			l = lv[r][t] < l ? lv[r][t] : l;
+		}
+		for (int64_t c = tail; c < ncols; c++) {
+			float v = out[r * ldo + c];
+			h = v > h ? v : h;
+			l = v < l ? v : l;
+		}
+		lo[r] = l;
+		hi[r] = h;
 	}
 }
 #undef QK_ROW
