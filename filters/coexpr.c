@@ -2,7 +2,6 @@
  * selected cells, as directed pairs; with --strata, per-stratum correlations
  * aggregated into one score per pair (CSSI). */
 #include <getopt.h>
-#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "num.h"
 #include "opt.h"
 #include "out.h"
+#include "par.h"
 #include "rng.h"
 #include "xalloc.h"
 
@@ -152,7 +152,6 @@ typedef struct {
 	const expr_t *e;
 	int nthreads;
 	struct fmt_job *jobs;
-	pthread_t *th;
 	FILE *spool;      /* --contrast-perm without --top: (value, pooled, count) per pair */
 	int64_t nperm;    /* --contrast-perm N, or 0 */
 	int64_t *hist;    /* --contrast-perm: defined pairs by null count 0..N */
@@ -218,12 +217,7 @@ static void emit_text(run_t *R, const int64_t *rg, int64_t r0, int64_t nr, const
 			a = b;
 			used++;
 		}
-		for (int t = 1; t < used; t++)
-			if (pthread_create(&R->th[t], NULL, fmt_work, &R->jobs[t]) != 0)
-				die("cannot start a thread");
-		fmt_work(&R->jobs[0]);
-		for (int t = 1; t < used; t++)
-			pthread_join(R->th[t], NULL);
+		parallel_for(used, fmt_work, R->jobs, sizeof *R->jobs);
 		for (int t = 0; t < used; t++)
 			wr_write(R->w, R->jobs[t].buf, R->jobs[t].len);
 	}
@@ -789,9 +783,8 @@ int main(int argc, char **argv)
 		R.tk.cap = R.top < npairs ? R.top : npairs;
 		R.tk.h = xmallocarray((size_t)(R.tk.cap ? R.tk.cap : 1), sizeof *R.tk.h);
 	}
-	R.nthreads = corr_threads();
+	R.nthreads = par_threads();
 	R.jobs = xcalloc((size_t)R.nthreads, sizeof *R.jobs);
-	R.th = xcalloc((size_t)R.nthreads, sizeof *R.th);
 	R.w = wr_open(out, 0);
 	wr_puts(R.w, nperm ? "from\tto\tvalue\tpooled\tp\tq\n" : "from\tto\tvalue\n");
 	for (int64_t r0 = 0; r0 < nr; r0 += blk) {
@@ -846,7 +839,6 @@ int main(int argc, char **argv)
 	for (int t = 0; t < R.nthreads; t++)
 		free(R.jobs[t].buf);
 	free(R.jobs);
-	free(R.th);
 	free(C);
 	free(A);
 	free(B);
