@@ -59,7 +59,7 @@ int model_opt_parse(model_opt_t *m, int ch, const char *arg)
 			die_usage("--gbdt-method: expected hist or exact (got '%s')", arg);
 		return 1;
 	case MODEL_OPT_GSEED: g->seed = (uint64_t)opt_int(arg, "--gbdt-seed", 0, INT32_MAX); return 1;
-	case MODEL_OPT_THREADS: g->threads = (int)opt_int(arg, "--threads", 1, 256); return 1;
+	case MODEL_OPT_THREADS: g->threads = opt_threads(arg); return 1;
 	default: return 0;
 	}
 }

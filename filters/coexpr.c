@@ -24,7 +24,7 @@ static const char usage[] =
 	"              [--genes-subset FILE | --hvg N] [--sources FILE] [--top K] [--abs]\n"
 	"              [--strata COL [--agg max|mean|wmean|range|deviation] [--min-cells N]\n"
 	"               [--shuffle-strata | --random-strata | --contrast-perm N]]\n"
-	"              [--subsample FRAC] [--seed S] [-o OUT]\n"
+	"              [--subsample FRAC] [--seed S] [--threads N] [-o OUT]\n"
 	"\n"
 	"Correlation of every pair of genes over the selected cells of log1p(counts per\n"
 	"10,000), written as directed pairs: from to value (both directions, no self pairs).\n"
@@ -55,11 +55,13 @@ static const char usage[] =
 	"                       replacement (seeded): one replicate of a stability check\n"
 	"  --seed S             seed of --shuffle-strata, --random-strata, --subsample,\n"
 	"                       first seed of --contrast-perm [1]\n"
+	"  --threads N          threads for ranking and formatting; the output does not\n"
+	"                       depend on it [ATTNKIT_THREADS or online CPUs, at most 16]\n"
 	"  -o FILE              output [stdout]; .gz compresses\n"
 	"  -h, --help           this text\n";
 
 enum { OPT_METHOD = 256, OPT_SUBSET, OPT_HVG, OPT_SOURCES, OPT_TOP, OPT_ABS, OPT_STRATA, OPT_AGG,
-       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED, OPT_RANDOM, OPT_CONTRAST, OPT_SUBSAMPLE };
+       OPT_MINCELLS, OPT_SHUFFLE, OPT_RANDOM, OPT_CONTRAST, OPT_SUBSAMPLE };
 enum { AGG_NONE, AGG_MAX, AGG_MEAN, AGG_WMEAN, AGG_RANGE, AGG_DEV };
 
 static const struct option longopts[] = {
@@ -74,12 +76,13 @@ static const struct option longopts[] = {
 	{ "agg", required_argument, NULL, OPT_AGG },
 	{ "min-cells", required_argument, NULL, OPT_MINCELLS },
 	{ "shuffle-strata", no_argument, NULL, OPT_SHUFFLE },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "random-strata", no_argument, NULL, OPT_RANDOM },
 	{ "contrast-perm", required_argument, NULL, OPT_CONTRAST },
 	{ "subsample", required_argument, NULL, OPT_SUBSAMPLE },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_THREADS,
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -631,7 +634,8 @@ int main(int argc, char **argv)
 			if (!(frac > 0 && frac <= 1))
 				die_usage("--subsample: '%s' is not a fraction in (0, 1]", optarg);
 			break;
-		case OPT_SEED: seed = opt_int(optarg, "--seed", 0, INT64_MAX); seed_set = 1; break;
+		case OPT_STD_SEED: seed = opt_seed(optarg); seed_set = 1; break;
+		case OPT_STD_THREADS: opt_threads(optarg); break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: die_usage("bad option");

@@ -18,6 +18,7 @@
 #include "idmap.h"
 #include "in.h"
 #include "mat.h"
+#include "opt.h"
 #include "out.h"
 #include "pairset.h"
 #include "refnet.h"
@@ -65,8 +66,8 @@ static const struct option longopts[] = {
 	{ "vocab", required_argument, NULL, OPT_VOCAB },
 	{ "among", required_argument, NULL, OPT_AMONG },
 	{ "edges", no_argument, NULL, OPT_EDGES },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 

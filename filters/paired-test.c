@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "groupby.h"
+#include "opt.h"
 #include "out.h"
 #include "signrank.h"
 #include "stats.h"
@@ -33,22 +34,10 @@ static const struct option longopts[] = {
 	{ "a", required_argument, NULL, OPT_A },
 	{ "b", required_argument, NULL, OPT_B },
 	{ "by", required_argument, NULL, OPT_BY },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
-
-static double finite_or_na(const tsv_t *t, int col, int *na)
-{
-	double v;
-	if (!tsv_num_na(t, col, &v)) {
-		*na = 1;
-		return NAN;
-	}
-	if (!isfinite(v))
-		tsv_die(t, col, "\"%s\" is not a finite number", tsv_str(t, col));
-	return v;
-}
 
 static void put_num(wr_t *w, double x)
 {
@@ -68,7 +57,7 @@ static void run(const char *path, const char *acol, const char *bcol, const char
 		/* The key first: a group whose rows are all incomplete still gets a line. */
 		int64_t k = groupby_row(g, t);
 		int na = 0;
-		double va = finite_or_na(t, ca, &na), vb = finite_or_na(t, cb, &na);
+		double va = tsv_finite_na(t, ca, &na), vb = tsv_finite_na(t, cb, &na);
 		if (na) {
 			skipped++;
 			continue;
