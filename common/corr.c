@@ -1,8 +1,6 @@
 #include "corr.h"
 
 #include <cblas.h>
-#include <pthread.h>
-#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,24 +8,8 @@
 #include "err.h"
 #include "rank.h"
 #include "num.h"
+#include "par.h"
 #include "xalloc.h"
-
-int corr_threads(void)
-{
-	const char *env = getenv("ATTNKIT_THREADS");
-	long n = 0;
-	if (env && *env) {
-		int64_t v;
-		if (!parse_i64(env, &v) || v < 1 || v > 256)
-			die("ATTNKIT_THREADS: '%s' is not a thread count (1..256)", env);
-		n = (long)v;
-	} else {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	}
-	if (n < 1) n = 1;
-	if (n > 16) n = 16;
-	return (int)n;
-}
 
 typedef struct {
 	const expr_t *e;
@@ -104,21 +86,14 @@ corr_rows_t *corr_rows_new(const expr_t *e, const int64_t *genes, int64_t ng, co
 	r->m = m;
 	r->z = xmallocarray(xmul((size_t)(ng ? ng : 1), (size_t)(m ? m : 1)), sizeof *r->z);
 	r->constant = xcalloc((size_t)(ng ? ng : 1), 1);
-	int nt = corr_threads();
+	int nt = par_threads();
 	if (nt > ng)
 		nt = ng > 0 ? (int)ng : 1;
 	rows_job_t *jobs = xcalloc((size_t)nt, sizeof *jobs);
-	pthread_t *th = xcalloc((size_t)nt, sizeof *th);
-	for (int t = 0; t < nt; t++) {
+	for (int t = 0; t < nt; t++)
 		jobs[t] = (rows_job_t){ e, genes, cmap, m, ng * t / nt, ng * (t + 1) / nt, spearman, r };
-		if (t > 0 && pthread_create(&th[t], NULL, rows_work, &jobs[t]) != 0)
-			die("cannot start a thread");
-	}
-	rows_work(&jobs[0]);
-	for (int t = 1; t < nt; t++)
-		pthread_join(th[t], NULL);
+	parallel_for(nt, rows_work, jobs, sizeof *jobs);
 	free(jobs);
-	free(th);
 	return r;
 }
 

@@ -24,10 +24,6 @@ corr_rows_t *corr_rows_new(const expr_t *e, const int64_t *genes, int64_t ng, co
 			   int64_t m, int spearman);
 void corr_rows_free(corr_rows_t *r);
 
-/* Threads for the work split by rows: ATTNKIT_THREADS, else the online CPUs
- * (at most 16). Results never depend on it. */
-int corr_threads(void);
-
 /* C (nr x c->n, row-major) = correlations of rows r0 .. r0+nr-1 of r with every
  * row of c, clipped to [-1, 1]; NaN where either gene is constant. same: r and
  * c are the same rows (then a block of every row uses dsyrk and mirrors it). */

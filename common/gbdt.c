@@ -7,7 +7,7 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 
-#include "corr.h"
+#include "par.h"
 #include "err.h"
 #include "opt.h"
 #include "xalloc.h"
@@ -59,7 +59,7 @@ int model_opt_parse(model_opt_t *m, int ch, const char *arg)
 			die_usage("--gbdt-method: expected hist or exact (got '%s')", arg);
 		return 1;
 	case MODEL_OPT_GSEED: g->seed = (uint64_t)opt_int(arg, "--gbdt-seed", 0, INT32_MAX); return 1;
-	case MODEL_OPT_THREADS: g->threads = (int)opt_int(arg, "--threads", 1, 256); return 1;
+	case MODEL_OPT_THREADS: g->threads = opt_threads(arg); return 1;
 	default: return 0;
 	}
 }
@@ -195,19 +195,9 @@ void gbdt_cv(const double *x, int p, const double *y, int balanced, const int *f
 	cv_job_t j = { .x = x, .y = y, .balanced = balanced, .fold = fold, .n = n, .p = p, .k = k,
 		       .objective = objective, .o = o, .pred = pred, .next = 0 };
 	pthread_mutex_init(&j.lock, NULL);
-	int nt = o->threads > 0 ? o->threads : corr_threads();
+	int nt = o->threads > 0 ? o->threads : par_threads();
 	if (nt > k)
 		nt = k;
-	if (nt <= 1) {
-		worker(&j);
-	} else {
-		pthread_t *th = xcalloc((size_t)nt, sizeof *th);
-		for (int t = 0; t < nt; t++)
-			if (pthread_create(&th[t], NULL, worker, &j) != 0)
-				die("cannot start a thread");
-		for (int t = 0; t < nt; t++)
-			pthread_join(th[t], NULL);
-		free(th);
-	}
+	parallel_for(nt, worker, &j, 0);
 	pthread_mutex_destroy(&j.lock);
 }

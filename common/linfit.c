@@ -73,12 +73,18 @@ void linfit_ols(const double *x, const double *y, int p, const int64_t *rows, in
 	free(iwork);
 }
 
+double stdlin_eval(int p, const double *mean, const double *scale, const double *beta,
+		   const double *xrow)
+{
+	double s = beta[0];
+	for (int j = 0; j < p; j++)
+		s += beta[j + 1] * ((xrow[j] - mean[j]) / scale[j]);
+	return s;
+}
+
 double linfit_predict(const linfit_t *f, const double *xrow)
 {
-	double s = f->beta[0];
-	for (int j = 0; j < f->p; j++)
-		s += f->beta[j + 1] * ((xrow[j] - f->mean[j]) / f->scale[j]);
-	return s;
+	return stdlin_eval(f->p, f->mean, f->scale, f->beta, xrow);
 }
 
 void linfit_free(linfit_t *f)

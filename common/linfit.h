@@ -13,6 +13,12 @@
  * rows[0..m); a zero deviation becomes 1 so the column just centres. */
 void colstats(const double *x, int p, const int64_t *rows, int64_t m, double *mean, double *scale);
 
+/* beta[0] + sum_j beta[j+1] (xrow[j] - mean[j]) / scale[j]: the prediction
+ * of every linear model fitted on standardised columns (linfit_t's OLS,
+ * logit.h's logistic regression: same layout, one evaluation). */
+double stdlin_eval(int p, const double *mean, const double *scale, const double *beta,
+		   const double *xrow);
+
 typedef struct linfit {
 	int p;
 	double *mean, *scale; /* p each */

@@ -175,10 +175,7 @@ void logit_fit(const double *x, const unsigned char *y, int p, const int64_t *ro
 
 double logit_decision(const logit_t *f, const double *xrow)
 {
-	double eta = f->beta[0];
-	for (int j = 0; j < f->p; j++)
-		eta += f->beta[j + 1] * ((xrow[j] - f->mean[j]) / f->scale[j]);
-	return eta;
+	return stdlin_eval(f->p, f->mean, f->scale, f->beta, xrow);
 }
 
 void logit_free(logit_t *f)

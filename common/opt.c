@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "num.h"
+#include "par.h"
 
 long long opt_int(const char *s, const char *opt, long long lo, long long hi)
 {
@@ -21,4 +22,16 @@ double opt_double(const char *s, const char *opt)
 	if (!parse_f64(s, &v) || !isfinite(v))
 		die_usage("%s: '%s' is not a finite number", opt, s);
 	return v;
+}
+
+uint64_t opt_seed(const char *arg)
+{
+	return (uint64_t)opt_int(arg, "--seed", 0, INT64_MAX);
+}
+
+int opt_threads(const char *arg)
+{
+	int n = (int)opt_int(arg, "--threads", 1, 256);
+	par_set_threads(n);
+	return n;
 }

@@ -5,29 +5,6 @@
 #include "sort.h"
 #include "xalloc.h"
 
-double rank_mid(const double *x, int64_t n, double *rank)
-{
-	if (n <= 0)
-		return 0;
-	int64_t *o = xmallocarray((size_t)n, sizeof *o);
-	argsort_f64(x, n, o);
-	double ties = 0;
-	for (int64_t i = 0; i < n;) {
-		int64_t j = i + 1;
-		while (j < n && x[o[j]] == x[o[i]])
-			j++;
-		/* ranks i+1..j share their mean, (i+1+j)/2 */
-		double r = 0.5 * (double)(i + 1 + j);
-		for (int64_t k = i; k < j; k++)
-			rank[o[k]] = r;
-		double t = (double)(j - i);
-		ties += t * t * t - t;
-		i = j;
-	}
-	free(o);
-	return ties;
-}
-
 double rank_mid_sparse(const double *x, int64_t k, int64_t n, double *rank, double *zero_rank)
 {
 	int64_t *o = xmallocarray((size_t)(k ? k : 1), sizeof *o);
@@ -54,6 +31,14 @@ double rank_mid_sparse(const double *x, int64_t k, int64_t n, double *rank, doub
 	}
 	free(o);
 	return tie;
+}
+
+/* Dense x is the sparse case without implicit zeros: the same loop, with a
+ * shift of 0 and an empty zero group. */
+double rank_mid(const double *x, int64_t n, double *rank)
+{
+	double zero_rank;
+	return n > 0 ? rank_mid_sparse(x, n, n, rank, &zero_rank) : 0;
 }
 
 void rank2_sorted(const uint64_t *key, const uint32_t *idx, size_t n, uint32_t *r2)

@@ -65,14 +65,6 @@ static void mkdir_p(const char *path)
 	free(p);
 }
 
-static char *path_join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *s = xmalloc(n);
-	snprintf(s, n, "%s/%s", a, b);
-	return s;
-}
-
 /* Clusters of CLUSTER_SIZE distinct genes drawn from `pool`; cluster k's
  * genes query with code k, and are keys for the cluster that maps onto them
  * (sigma is a random permutation without fixed points). */

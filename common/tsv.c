@@ -212,6 +212,18 @@ int tsv_num_na(const tsv_t *t, int col, double *out)
 	return 1;
 }
 
+double tsv_finite_na(const tsv_t *t, int col, int *na)
+{
+	double v;
+	if (!tsv_num_na(t, col, &v)) {
+		*na = 1;
+		return NAN;
+	}
+	if (!isfinite(v))
+		tsv_die(t, col, "\"%s\" is not a finite number", tsv_str(t, col));
+	return v;
+}
+
 int64_t tsv_int(const tsv_t *t, int col)
 {
 	int64_t v;

@@ -44,6 +44,9 @@ double tsv_num(const tsv_t *t, int col);
 double tsv_finite(const tsv_t *t, int col);
 /* Number or missing (empty, NA, nan): returns 0 and sets NAN when missing. */
 int tsv_num_na(const tsv_t *t, int col, double *out);
+/* Finite number, or missing: NAN and *na = 1 (*na is left alone otherwise,
+ * so one flag can collect a row's columns); infinities die. */
+double tsv_finite_na(const tsv_t *t, int col, int *na);
 int64_t tsv_int(const tsv_t *t, int col);
 /* Report an error at the current row and column. */
 noreturn void tsv_die(const tsv_t *t, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

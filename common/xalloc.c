@@ -43,3 +43,13 @@ char *xstrndup(const char *s, size_t n)
 	d[n] = '\0';
 	return d;
 }
+
+char *path_join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = xmalloc(a + b + 2);
+	memcpy(p, dir, a);
+	p[a] = '/';
+	memcpy(p + a + 1, name, b + 1);
+	return p;
+}

@@ -16,6 +16,8 @@ void *xreallocarray(void *p, size_t n, size_t size);
 void *xaligned(size_t align, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* "dir/name", newly allocated. */
+char *path_join(const char *dir, const char *name);
 /* a * b, dying if it overflows size_t. */
 size_t xmul(size_t a, size_t b);
 

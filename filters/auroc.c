@@ -49,7 +49,7 @@ static const char usage[] =
 
 enum {
 	OPT_SCORE = 256, OPT_LABEL, OPT_BY, OPT_MINPOS, OPT_MINNEG, OPT_PAT, OPT_BOOT,
-	OPT_BOOTBY, OPT_PERM, OPT_SEED, OPT_LEVEL, OPT_DESC, OPT_ASC
+	OPT_BOOTBY, OPT_PERM, OPT_LEVEL, OPT_DESC, OPT_ASC
 };
 
 static const struct option longopts[] = {
@@ -62,12 +62,12 @@ static const struct option longopts[] = {
 	{ "bootstrap", required_argument, NULL, OPT_BOOT },
 	{ "bootstrap-by", required_argument, NULL, OPT_BOOTBY },
 	{ "perm", required_argument, NULL, OPT_PERM },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "ci-level", required_argument, NULL, OPT_LEVEL },
 	{ "descending", no_argument, NULL, OPT_DESC },
 	{ "ascending", no_argument, NULL, OPT_ASC },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -360,8 +360,8 @@ int main(int argc, char **argv)
 		case OPT_BOOT: c.boot = opt_int(optarg, "--bootstrap", 1, 100000000); break;
 		case OPT_BOOTBY: c.bootby = optarg; break;
 		case OPT_PERM: c.perm = opt_int(optarg, "--perm", 1, 1000000000); break;
-		case OPT_SEED:
-			c.seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX);
+		case OPT_STD_SEED:
+			c.seed = opt_seed(optarg);
 			break;
 		case OPT_LEVEL:
 			c.level = opt_double(optarg, "--ci-level");

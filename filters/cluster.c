@@ -54,7 +54,7 @@ static const char usage[] =
 	"  -o FILE              output [stdout]; .gz compresses\n"
 	"  -h, --help           this text\n";
 
-enum { OPT_EMB = 256, OPT_K, OPT_HVG, OPT_PCS, OPT_NOSCALE, OPT_SEED, OPT_RESTARTS, OPT_MAXITER, OPT_COLUMN, OPT_SCORES,
+enum { OPT_EMB = 256, OPT_K, OPT_HVG, OPT_PCS, OPT_NOSCALE, OPT_RESTARTS, OPT_MAXITER, OPT_COLUMN, OPT_SCORES,
        OPT_METHOD, OPT_KNN, OPT_RES, OPT_OBJ, OPT_BETA, OPT_ITER, OPT_GRAPH, OPT_STATS };
 
 static const struct option longopts[] = {
@@ -64,7 +64,7 @@ static const struct option longopts[] = {
 	{ "hvg", required_argument, NULL, OPT_HVG },
 	{ "pcs", required_argument, NULL, OPT_PCS },
 	{ "no-scale", no_argument, NULL, OPT_NOSCALE },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "restarts", required_argument, NULL, OPT_RESTARTS },
 	{ "max-iter", required_argument, NULL, OPT_MAXITER },
 	{ "column", required_argument, NULL, OPT_COLUMN },
@@ -77,8 +77,8 @@ static const struct option longopts[] = {
 	{ "iterations", required_argument, NULL, OPT_ITER },
 	{ "graph-out", required_argument, NULL, OPT_GRAPH },
 	{ "stats", required_argument, NULL, OPT_STATS },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 		case OPT_HVG: hvg = opt_int(optarg, "--hvg", 2, INT64_MAX); break;
 		case OPT_PCS: pcs = opt_int(optarg, "--pcs", 1, 10000); break;
 		case OPT_NOSCALE: scale = 0; break;
-		case OPT_SEED: seed = opt_int(optarg, "--seed", 0, INT64_MAX); break;
+		case OPT_STD_SEED: seed = opt_seed(optarg); break;
 		case OPT_RESTARTS: restarts = opt_int(optarg, "--restarts", 1, 100000); break;
 		case OPT_MAXITER: max_iter = opt_int(optarg, "--max-iter", 1, 1000000); break;
 		case OPT_COLUMN: column = optarg; break;

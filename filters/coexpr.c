@@ -2,7 +2,6 @@
  * selected cells, as directed pairs; with --strata, per-stratum correlations
  * aggregated into one score per pair (CSSI). */
 #include <getopt.h>
-#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "num.h"
 #include "opt.h"
 #include "out.h"
+#include "par.h"
 #include "rng.h"
 #include "strtab.h"
 #include "tsv.h"
@@ -26,7 +26,7 @@ static const char usage[] =
 	"              [--genes-subset FILE | --hvg N] [--sources FILE] [--top K] [--abs]\n"
 	"              [--strata COL [--agg max|mean|wmean|range|deviation] [--min-cells N]\n"
 	"               [--shuffle-strata | --random-strata | --contrast-perm N]]\n"
-	"              [--subsample FRAC] [--seed S] [-o OUT]\n"
+	"              [--subsample FRAC] [--seed S] [--threads N] [-o OUT]\n"
 	"\n"
 	"Correlation of every pair of genes over the selected cells of log1p(counts per\n"
 	"10,000), written as directed pairs: from to value (both directions, no self pairs).\n"
@@ -59,11 +59,13 @@ static const char usage[] =
 	"                       first seed of --contrast-perm [1]\n"
 	"  --at PAIRS           only these pairs (TSV with columns from, to; names of\n"
 	"                       --genes), in input order, pooled cells: from to value\n"
+	"  --threads N          threads for ranking and formatting; the output does not\n"
+	"                       depend on it [ATTNKIT_THREADS or online CPUs, at most 16]\n"
 	"  -o FILE              output [stdout]; .gz compresses\n"
 	"  -h, --help           this text\n";
 
 enum { OPT_METHOD = 256, OPT_SUBSET, OPT_HVG, OPT_SOURCES, OPT_TOP, OPT_ABS, OPT_STRATA, OPT_AGG,
-       OPT_MINCELLS, OPT_SHUFFLE, OPT_SEED, OPT_RANDOM, OPT_CONTRAST, OPT_SUBSAMPLE, OPT_AT };
+       OPT_MINCELLS, OPT_SHUFFLE, OPT_RANDOM, OPT_CONTRAST, OPT_SUBSAMPLE, OPT_AT };
 enum { AGG_NONE, AGG_MAX, AGG_MEAN, AGG_WMEAN, AGG_RANGE, AGG_DEV };
 
 static const struct option longopts[] = {
@@ -78,13 +80,14 @@ static const struct option longopts[] = {
 	{ "agg", required_argument, NULL, OPT_AGG },
 	{ "min-cells", required_argument, NULL, OPT_MINCELLS },
 	{ "shuffle-strata", no_argument, NULL, OPT_SHUFFLE },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "random-strata", no_argument, NULL, OPT_RANDOM },
 	{ "contrast-perm", required_argument, NULL, OPT_CONTRAST },
 	{ "subsample", required_argument, NULL, OPT_SUBSAMPLE },
 	{ "at", required_argument, NULL, OPT_AT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_THREADS,
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -157,7 +160,6 @@ typedef struct {
 	const expr_t *e;
 	int nthreads;
 	struct fmt_job *jobs;
-	pthread_t *th;
 	FILE *spool;      /* --contrast-perm without --top: (value, pooled, count) per pair */
 	int64_t nperm;    /* --contrast-perm N, or 0 */
 	int64_t *hist;    /* --contrast-perm: defined pairs by null count 0..N */
@@ -223,12 +225,7 @@ static void emit_text(run_t *R, const int64_t *rg, int64_t r0, int64_t nr, const
 			a = b;
 			used++;
 		}
-		for (int t = 1; t < used; t++)
-			if (pthread_create(&R->th[t], NULL, fmt_work, &R->jobs[t]) != 0)
-				die("cannot start a thread");
-		fmt_work(&R->jobs[0]);
-		for (int t = 1; t < used; t++)
-			pthread_join(R->th[t], NULL);
+		parallel_for(used, fmt_work, R->jobs, sizeof *R->jobs);
 		for (int t = 0; t < used; t++)
 			wr_write(R->w, R->jobs[t].buf, R->jobs[t].len);
 	}
@@ -724,7 +721,8 @@ int main(int argc, char **argv)
 			if (!(frac > 0 && frac <= 1))
 				die_usage("--subsample: '%s' is not a fraction in (0, 1]", optarg);
 			break;
-		case OPT_SEED: seed = opt_int(optarg, "--seed", 0, INT64_MAX); seed_set = 1; break;
+		case OPT_STD_SEED: seed = opt_seed(optarg); seed_set = 1; break;
+		case OPT_STD_THREADS: opt_threads(optarg); break;
 		case OPT_AT: at = optarg; break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -885,9 +883,8 @@ int main(int argc, char **argv)
 		R.tk.cap = R.top < npairs ? R.top : npairs;
 		R.tk.h = xmallocarray((size_t)(R.tk.cap ? R.tk.cap : 1), sizeof *R.tk.h);
 	}
-	R.nthreads = corr_threads();
+	R.nthreads = par_threads();
 	R.jobs = xcalloc((size_t)R.nthreads, sizeof *R.jobs);
-	R.th = xcalloc((size_t)R.nthreads, sizeof *R.th);
 	R.w = wr_open(out, 0);
 	wr_puts(R.w, nperm ? "from\tto\tvalue\tpooled\tp\tq\n" : "from\tto\tvalue\n");
 	for (int64_t r0 = 0; r0 < nr; r0 += blk) {
@@ -942,7 +939,6 @@ int main(int argc, char **argv)
 	for (int t = 0; t < R.nthreads; t++)
 		free(R.jobs[t].buf);
 	free(R.jobs);
-	free(R.th);
 	free(C);
 	free(A);
 	free(B);

@@ -50,8 +50,8 @@ static const struct option longopts[] = {
 	{ "lfc", required_argument, NULL, OPT_LFC },
 	{ "alpha", required_argument, NULL, OPT_ALPHA },
 	{ "min-cells", required_argument, NULL, OPT_MINCELLS },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 

@@ -18,6 +18,7 @@
 #include "idmap.h"
 #include "in.h"
 #include "mat.h"
+#include "opt.h"
 #include "out.h"
 #include "pairset.h"
 #include "refnet.h"
@@ -69,8 +70,8 @@ static const struct option longopts[] = {
 	{ "among", required_argument, NULL, OPT_AMONG },
 	{ "edges", no_argument, NULL, OPT_EDGES },
 	{ "tails", no_argument, NULL, OPT_TAILS },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 

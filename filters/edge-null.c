@@ -43,7 +43,7 @@ static const char usage[] =
 	"  -o FILE            write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help         this text\n";
 
-enum { OPT_SCORE = 256, OPT_UNIV, OPT_METHOD, OPT_DRAWS, OPT_SEED,
+enum { OPT_SCORE = 256, OPT_UNIV, OPT_METHOD, OPT_DRAWS,
        OPT_TRADES, OPT_NULLOUT, OPT_EDGESOUT };
 
 static const struct option longopts[] = {
@@ -52,12 +52,12 @@ static const struct option longopts[] = {
 	{ "universe", required_argument, NULL, OPT_UNIV },
 	{ "method", required_argument, NULL, OPT_METHOD },
 	{ "draws", required_argument, NULL, OPT_DRAWS },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "trades", required_argument, NULL, OPT_TRADES },
 	{ "null-out", required_argument, NULL, OPT_NULLOUT },
 	{ "edges-out", required_argument, NULL, OPT_EDGESOUT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -413,7 +413,7 @@ int main(int argc, char **argv)
 				die_usage("--method: unknown method '%s' (curveball, shuffle)", optarg);
 			break;
 		case OPT_DRAWS: c.draws = opt_int(optarg, "--draws", 1, 100000000); break;
-		case OPT_SEED: c.seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX); break;
+		case OPT_STD_SEED: c.seed = opt_seed(optarg); break;
 		case OPT_TRADES: c.trades = opt_int(optarg, "--trades", 1, INT64_MAX); break;
 		case OPT_NULLOUT: c.nullout = optarg; break;
 		case OPT_EDGESOUT: c.edgesout = optarg; break;

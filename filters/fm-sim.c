@@ -31,7 +31,7 @@ static const struct option longopts[] = {
 	{ "layers", required_argument, NULL, 'l' },
 	{ "code", required_argument, NULL, 'c' },
 	{ "categories", required_argument, NULL, 'k' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'O': o.out = optarg; break;
-		case 's': o.seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX); break;
+		case 's': o.seed = opt_seed(optarg); break;
 		case 'g': o.genes = (int)opt_int(optarg, "--genes", 1, 1000000); break;
 		case 'l': o.layers = (int)opt_int(optarg, "--layers", 1, 1000); break;
 		case 'c': o.code = (int)opt_int(optarg, "--code", 12, 64); break;

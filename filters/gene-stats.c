@@ -33,8 +33,8 @@ static const struct option longopts[] = {
 	EXPR_LONGOPTS,
 	{ "hvg", required_argument, NULL, OPT_HVG },
 	{ "force", required_argument, NULL, OPT_FORCE },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 

@@ -52,7 +52,7 @@ typedef struct edge {
 } edge_t;
 
 enum { OPT_STATES = 256, OPT_CELLS, OPT_GENES, OPT_TFS, OPT_EDGES, OPT_SHARED, OPT_SHIFT,
-	OPT_NOISE, OPT_DEPTH, OPT_DROPOUT, OPT_SEED, OPT_OUT };
+	OPT_NOISE, OPT_DEPTH, OPT_DROPOUT, OPT_OUT };
 
 static const struct option longopts[] = {
 	{ "out", required_argument, NULL, OPT_OUT },
@@ -66,8 +66,8 @@ static const struct option longopts[] = {
 	{ "noise", required_argument, NULL, OPT_NOISE },
 	{ "depth", required_argument, NULL, OPT_DEPTH },
 	{ "dropout", required_argument, NULL, OPT_DROPOUT },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_SEED,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -105,14 +105,6 @@ static void mkdir_or_die(const char *p)
 {
 	if (mkdir(p, 0777) != 0 && errno != EEXIST)
 		die_errno("%s", p);
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", dir, name);
-	return p;
 }
 
 static void gene_name(const conf_t *c, int64_t g, char *buf, size_t n)
@@ -220,7 +212,7 @@ static void simulate(const conf_t *c)
 
 	mkdir_or_die(c->out);
 	char name[64];
-	char *p = path_in(c->out, "genes.txt");
+	char *p = path_join(c->out, "genes.txt");
 	wr_t *w = wr_open(p, 0);
 	for (int64_t g = 0; g < G; g++) {
 		gene_name(c, g, name, sizeof name);
@@ -229,7 +221,7 @@ static void simulate(const conf_t *c)
 	wr_close(w);
 	free(p);
 
-	p = path_in(c->out, "tfs.txt");
+	p = path_join(c->out, "tfs.txt");
 	w = wr_open(p, 0);
 	for (int64_t g = 0; g < c->tfs; g++) {
 		gene_name(c, g, name, sizeof name);
@@ -238,7 +230,7 @@ static void simulate(const conf_t *c)
 	wr_close(w);
 	free(p);
 
-	p = path_in(c->out, "cells.tsv");
+	p = path_join(c->out, "cells.tsv");
 	w = wr_open(p, 0);
 	wr_puts(w, "cell\tstate\n");
 	for (int64_t i = 0; i < N; i++)
@@ -248,7 +240,7 @@ static void simulate(const conf_t *c)
 
 	/* One row per edge and state in which it acts: a shared edge is listed
 	 * under every state, so each state's rows are its whole network. */
-	p = path_in(c->out, "truth.tsv");
+	p = path_join(c->out, "truth.tsv");
 	w = wr_open(p, 0);
 	wr_puts(w, "from\tto\tstate\tweight\n");
 	for (int s = 0; s < S; s++) {
@@ -266,7 +258,7 @@ static void simulate(const conf_t *c)
 	wr_close(w);
 	free(p);
 
-	p = path_in(c->out, "counts.mtx");
+	p = path_join(c->out, "counts.mtx");
 	w = wr_open(p, 0);
 	wr_puts(w, "%%MatrixMarket matrix coordinate integer general\n");
 	wr_printf(w, "%lld %lld %lld\n", (long long)G, (long long)N, (long long)nnz);
@@ -307,7 +299,7 @@ int main(int argc, char **argv)
 		case OPT_NOISE: c.noise = opt_double(optarg, "--noise"); break;
 		case OPT_DEPTH: c.depth = opt_double(optarg, "--depth"); break;
 		case OPT_DROPOUT: c.dropout = opt_double(optarg, "--dropout"); break;
-		case OPT_SEED: c.seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX); break;
+		case OPT_STD_SEED: c.seed = opt_seed(optarg); break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: die_usage("bad option");
 		}

@@ -44,7 +44,7 @@ static const char usage[] =
 	"  -o FILE             write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help          this text\n";
 
-enum { OPT_LABEL = 256, OPT_GROUP, OPT_LAYERS, OPT_FOLDS, OPT_BOOT, OPT_SEED, OPT_LEVEL, OPT_FOLDSOUT };
+enum { OPT_LABEL = 256, OPT_GROUP, OPT_LAYERS, OPT_FOLDS, OPT_BOOT, OPT_LEVEL, OPT_FOLDSOUT };
 
 static const struct option longopts[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
@@ -52,11 +52,11 @@ static const struct option longopts[] = {
 	{ "layers", required_argument, NULL, OPT_LAYERS },
 	{ "folds", required_argument, NULL, OPT_FOLDS },
 	{ "bootstrap", required_argument, NULL, OPT_BOOT },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "ci-level", required_argument, NULL, OPT_LEVEL },
 	{ "folds-out", required_argument, NULL, OPT_FOLDSOUT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 		case OPT_LAYERS: c.layers = optarg; break;
 		case OPT_FOLDS: c.folds = (int)opt_int(optarg, "--folds", 2, 1000000); break;
 		case OPT_BOOT: c.boot = opt_int(optarg, "--bootstrap", 0, 100000000); break;
-		case OPT_SEED: c.seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX); break;
+		case OPT_STD_SEED: c.seed = opt_seed(optarg); break;
 		case OPT_LEVEL:
 			c.level = opt_double(optarg, "--ci-level");
 			if (!(c.level > 0 && c.level < 1))

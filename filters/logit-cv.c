@@ -49,7 +49,7 @@ static const char usage[] =
 	"  -o FILE             write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help          this text\n";
 
-enum { OPT_LABEL = 256, OPT_GROUP, OPT_SET, OPT_FOLDS, OPT_C, OPT_BAL, OPT_BOOT, OPT_SEED,
+enum { OPT_LABEL = 256, OPT_GROUP, OPT_SET, OPT_FOLDS, OPT_C, OPT_BAL, OPT_BOOT,
        OPT_LEVEL, OPT_FOLDSOUT, OPT_BOOTP, OPT_SPLIT, OPT_GROUP2, OPT_RECALLK, OPT_LONG, OPT_PREDOUT };
 
 static const struct option longopts[] = {
@@ -60,7 +60,7 @@ static const struct option longopts[] = {
 	{ "C", required_argument, NULL, OPT_C },
 	{ "balanced", no_argument, NULL, OPT_BAL },
 	{ "bootstrap", required_argument, NULL, OPT_BOOT },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "ci-level", required_argument, NULL, OPT_LEVEL },
 	{ "folds-out", required_argument, NULL, OPT_FOLDSOUT },
 	{ "boot-p", no_argument, NULL, OPT_BOOTP },
@@ -70,9 +70,9 @@ static const struct option longopts[] = {
 	{ "recall-k", required_argument, NULL, OPT_RECALLK },
 	{ "long", no_argument, NULL, OPT_LONG },
 	{ "pred-out", required_argument, NULL, OPT_PREDOUT },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_VERBOSE,
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_BAL: c.balanced = 1; break;
 		case OPT_BOOT: c.boot = opt_int(optarg, "--bootstrap", 1, 100000000); break;
-		case OPT_SEED: c.seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX); break;
+		case OPT_STD_SEED: c.seed = opt_seed(optarg); break;
 		case OPT_LEVEL:
 			c.level = opt_double(optarg, "--ci-level");
 			if (!(c.level > 0 && c.level < 1))

@@ -9,6 +9,7 @@
 #include "err.h"
 #include "h5mat.h"
 #include "mat.h"
+#include "opt.h"
 #include "out.h"
 #include "safetensors.h"
 #include "strtab.h"
@@ -48,8 +49,8 @@ static const struct option longopts[] = {
 	{ "rows-names", required_argument, NULL, OPT_ROWNAMES },
 	{ "col-names", required_argument, NULL, OPT_COLNAMES },
 	{ "gzip", no_argument, NULL, 'z' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 

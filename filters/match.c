@@ -51,8 +51,8 @@ static const struct option longopts[] = {
 	{ "caliper", required_argument, NULL, OPT_CALIPER },
 	{ "C", required_argument, NULL, OPT_C },
 	{ "balance", required_argument, NULL, OPT_BALANCE },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 

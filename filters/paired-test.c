@@ -13,6 +13,7 @@
 #include "err.h"
 #include "groupby.h"
 #include "linfit.h"
+#include "opt.h"
 #include "out.h"
 #include "signrank.h"
 #include "stats.h"
@@ -47,22 +48,10 @@ static const struct option longopts[] = {
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "corr", no_argument, NULL, OPT_CORR },
 	{ "control", required_argument, NULL, OPT_CONTROL },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
-
-static double finite_or_na(const tsv_t *t, int col, int *na)
-{
-	double v;
-	if (!tsv_num_na(t, col, &v)) {
-		*na = 1;
-		return NAN;
-	}
-	if (!isfinite(v))
-		tsv_die(t, col, "\"%s\" is not a finite number", tsv_str(t, col));
-	return v;
-}
 
 static void put_num(wr_t *w, double x)
 {
@@ -168,7 +157,7 @@ static void run(const char *path, const char *acol, const char *bcol, const char
 		/* The key first: a group whose rows are all incomplete still gets a line. */
 		int64_t key = groupby_row(g, t);
 		int na = 0;
-		double va = finite_or_na(t, ca, &na), vb = finite_or_na(t, cb, &na);
+		double va = tsv_finite_na(t, ca, &na), vb = tsv_finite_na(t, cb, &na);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 4096;
 			a = xreallocarray(a, (size_t)cap, sizeof *a);
@@ -178,7 +167,7 @@ static void run(const char *path, const char *acol, const char *bcol, const char
 				x = xreallocarray(x, xmul((size_t)cap, (size_t)k), sizeof *x);
 		}
 		for (int j = 0; j < k; j++)
-			x[(size_t)n * (size_t)k + (size_t)j] = finite_or_na(t, cc[j], &na);
+			x[(size_t)n * (size_t)k + (size_t)j] = tsv_finite_na(t, cc[j], &na);
 		if (na) {
 			skipped++;
 			continue;

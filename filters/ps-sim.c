@@ -50,7 +50,7 @@ static const struct option longopts[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "knockdown", required_argument, NULL, OPT_KD },
 	{ "dropout", required_argument, NULL, OPT_DROP },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -70,14 +70,6 @@ typedef struct {
 	double *load;   /* its loading */
 	double *w;      /* n x n, w[tf * n + g]: regulation tf -> g */
 } grn_t;
-
-static char *path_join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *s = xmalloc(n);
-	snprintf(s, n, "%s/%s", a, b);
-	return s;
-}
 
 static const char *gene_name(char *buf, size_t len, const grn_t *m, int g)
 {
@@ -254,7 +246,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'O': o.out = optarg; break;
-		case 's': o.seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX); break;
+		case 's': o.seed = opt_seed(optarg); break;
 		case 'g': o.genes = (int)opt_int(optarg, "--genes", 20, 20000); break;
 		case OPT_TFS: o.tfs = (int)opt_int(optarg, "--tfs", 1, 999); break;
 		case OPT_TARGETS: o.targets = (int)opt_int(optarg, "--targets", 1, 20000); break;

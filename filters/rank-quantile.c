@@ -54,9 +54,9 @@ static const struct option longopts[] = {
 	{ "spearman", no_argument, NULL, OPT_SPEARMAN },
 	{ "consecutive", no_argument, NULL, OPT_CONSEC },
 	{ "families", required_argument, NULL, OPT_FAMILIES },
-	{ "output", required_argument, NULL, 'o' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_VERBOSE,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 

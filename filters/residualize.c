@@ -37,17 +37,17 @@ static const char usage[] =
 	"  -o FILE        write to FILE (gzip if it ends in .gz) [stdout]\n"
 	"  -h, --help     this text\n";
 
-enum { OPT_Y = 256, OPT_X, OPT_FOLDS, OPT_SEED, OPT_GROUP };
+enum { OPT_Y = 256, OPT_X, OPT_FOLDS, OPT_GROUP };
 
 static const struct option longopts[] = {
 	{ "y", required_argument, NULL, OPT_Y },
 	{ "x", required_argument, NULL, OPT_X },
 	{ "folds", required_argument, NULL, OPT_FOLDS },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "group", required_argument, NULL, OPT_GROUP },
 	MODEL_LONGOPTS,
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -57,18 +57,6 @@ typedef struct conf {
 	uint64_t seed;
 	model_opt_t model;
 } conf_t;
-
-static double finite_or_na(const tsv_t *t, int col, int *na)
-{
-	double v;
-	if (!tsv_num_na(t, col, &v)) {
-		*na = 1;
-		return NAN;
-	}
-	if (!isfinite(v))
-		tsv_die(t, col, "\"%s\" is not a finite number", tsv_str(t, col));
-	return v;
-}
 
 static void run(const conf_t *c, const char *path)
 {
@@ -96,9 +84,9 @@ static void run(const conf_t *c, const char *path)
 			gid = xreallocarray(gid, (size_t)cap, sizeof *gid);
 		}
 		int na = 0;
-		y[n] = finite_or_na(t, cy, &na);
+		y[n] = tsv_finite_na(t, cy, &na);
 		for (int j = 0; j < p; j++)
-			x[n * p + j] = finite_or_na(t, cx[j], &na);
+			x[n * p + j] = tsv_finite_na(t, cx[j], &na);
 		use[n] = !na;
 		nuse += !na;
 		if (groups) {
@@ -238,8 +226,8 @@ int main(int argc, char **argv)
 		case OPT_Y: c.y = optarg; break;
 		case OPT_X: c.x = optarg; break;
 		case OPT_FOLDS: c.folds = (int)opt_int(optarg, "--folds", 2, 1000000); break;
-		case OPT_SEED:
-			c.seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX);
+		case OPT_STD_SEED:
+			c.seed = opt_seed(optarg);
 			c.seeded = 1;
 			break;
 		case OPT_GROUP: c.group = optarg; break;

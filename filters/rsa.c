@@ -39,16 +39,16 @@ static const char usage[] =
 	"  -v               progress on stderr\n"
 	"  -h, --help       this text\n";
 
-enum { OPT_LABEL = 256, OPT_SAMPLE, OPT_SEED, OPT_MAXMEM };
+enum { OPT_LABEL = 256, OPT_SAMPLE, OPT_MAXMEM };
 
 static const struct option longopts[] = {
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
-	{ "seed", required_argument, NULL, OPT_SEED },
+	OPT_LONG_SEED,
 	{ "max-mem", required_argument, NULL, OPT_MAXMEM },
-	{ "output", required_argument, NULL, 'o' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+	OPT_LONG_OUTPUT,
+	OPT_LONG_VERBOSE,
+	OPT_LONG_HELP,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 			label[nlabel++] = optarg;
 			break;
 		case OPT_SAMPLE: sample = opt_int(optarg, "--sample", 2, INT32_MAX); break;
-		case OPT_SEED: seed = (uint64_t)opt_int(optarg, "--seed", 0, INT64_MAX); break;
+		case OPT_STD_SEED: seed = opt_seed(optarg); break;
 		case OPT_MAXMEM:
 			maxmem = opt_double(optarg, "--max-mem");
 			if (!(maxmem > 0))

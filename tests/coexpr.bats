@@ -250,6 +250,17 @@ print('ok')"
 	cmp t1.tsv t3.tsv
 	cmp t1b.tsv t3b.tsv
 	[ "$(wc -l < t1.tsv)" -eq 1561 ]
+	# --threads N is ATTNKIT_THREADS=N, and wins over it (the variable is not read)
+	ATTNKIT_THREADS=1 ak coexpr --threads 3 --counts x.mtx --genes genes.txt > t3o.tsv
+	cmp t1.tsv t3o.tsv
+	ATTNKIT_THREADS=many ak coexpr --threads 2 --counts x.mtx --genes genes.txt > t2o.tsv
+	cmp t1.tsv t2o.tsv
+	ATTNKIT_THREADS=many run ak coexpr --counts x.mtx --genes genes.txt
+	assert_failure 1
+	assert_output --partial "ATTNKIT_THREADS: 'many' is not a thread count"
+	run ak coexpr --threads 0 --counts x.mtx --genes genes.txt
+	assert_failure 2
+	assert_output --partial "--threads: 0 is out of range (1..256)"
 }
 
 @test "coexpr: file, stdin and gzipped stdin give the same bytes; gzip output" {
