@@ -86,6 +86,22 @@ LAYER_AUROC ?=
 # REF_UNDIRECTED_NAME (NAME: the file name without directory, .gz and one
 # more extension, e.g. trrust_v2_human) say otherwise
 AUROC_REFS ?= $(REF)
+# layer-auroc's partial correlation of attention with reference membership
+# controlling for co-expression, when expression is given: COUNTS (as
+# coexpr --counts reads it; gene names = the models' ids), COUNTS_GENES
+# (its gene names when the file has none), CELLS (cells table) and
+# CATEGORY_COL (the CELLS column whose value is the category: each
+# category's own cells; empty: all cells for every category) [none]
+COUNTS       ?=
+COUNTS_GENES ?=
+CELLS        ?=
+CATEGORY_COL ?=
+# coexpr options (e.g. --method pearson) [Spearman of log1p CP10k]
+COEXPR_FLAGS ?=
+# the sample: every reference edge among the vocabulary plus PCOR_NEG
+# random non-edge pairs per reference (seeded by PCOR_SEED)
+PCOR_NEG     ?= 20000
+PCOR_SEED    ?= 1
 
 ifeq ($(strip $(MODELS)),)
 $(error MODELS is empty: give one or more model directories, e.g. MODELS="models/scgpt")
@@ -250,6 +266,15 @@ endif
 AUROC_FLAGS := $(if $(WITHIN),$(WITHIN_FLAGS),$(TOPK_FLAGS))
 STAMP_AUROC := $(call stamp,auroc,$(foreach r,$(AUROC_REFS),$(call refspec,$(r))) map=$(MAP) mapcols=$(MAP_COLS) idtype=$(REF_ID_TYPE) flags=$(AUROC_FLAGS) k=$(K) within=$(WITHIN))
 AUROC_SPECS = $(foreach r,$(AUROC_REFS),'$(call refspec,$(r))')
+STAMP_PCOR := $(call stamp,pcor,counts=$(COUNTS) genes=$(COUNTS_GENES) cells=$(CELLS) col=$(CATEGORY_COL) flags=$(COEXPR_FLAGS) neg=$(PCOR_NEG) seed=$(PCOR_SEED))
+ifneq ($(strip $(COUNTS)),)
+ifeq ($(wildcard $(firstword $(subst :, ,$(COUNTS)))),)
+$(error COUNTS=$(COUNTS): no such file)
+endif
+endif
+ifneq ($(shell [[ "$(PCOR_NEG)" =~ ^[1-9][0-9]*$$ ]] && echo ok),ok)
+$(error PCOR_NEG=$(PCOR_NEG): not a positive integer)
+endif
 
 # $(1) model dir, $(2) name, $(3) category, $(4) layer, $(5) map options
 define AUROC_RULE
@@ -271,6 +296,26 @@ $(OUT)/$(2)/$(3)/fisher.tsv: $(5) $(call genes_of,$(1),$(3)) $(AUROC_REFS) $(if 
 	$(PIPE_DIR)/lib/cat-tsv $(foreach r,$(AUROC_REFS),$$@.$(call refname,$(r)).tmp) > $$@.tmp && mv $$@.tmp $$@ && rm -f $$@.*.tmp || { rm -f $$@.*tmp; exit 1; }
 endef
 
+# Partial correlation on a sample of pairs (no n x n matrix): $(1) model
+# dir, $(2) name, $(3) category, $(4) map options, $(5) layers
+define PCOR_RULES
+$(OUT)/$(2)/$(3)/pcor/sample.tsv: $(call genes_of,$(1),$(3)) $(AUROC_REFS) $(if $(4),$(MAP)) $(STAMP_AUROC) $(STAMP_PCOR)
+	@mkdir -p $$(@D)
+	$(foreach r,$(AUROC_REFS),edge-join --edges $(call refargs,$(r)) --among $(call genes_of,$(1),$(3)) $(4) -o $$@.$(call refname,$(r)).tmp &&) \
+	$(PIPE_DIR)/lib/pcor-sample $(PCOR_SEED) $(PCOR_NEG) $(call genes_of,$(1),$(3)) $(foreach r,$(AUROC_REFS),$(call refname,$(r))=$$@.$(call refname,$(r)).tmp) > $$@.tmp && mv $$@.tmp $$@ && rm -f $$@.*.tmp || { rm -f $$@.*tmp; exit 1; }
+$(OUT)/$(2)/$(3)/pcor/coexpr.tsv: $(OUT)/$(2)/$(3)/pcor/sample.tsv $(firstword $(subst :, ,$(COUNTS))) $(COUNTS_GENES) $(CELLS) $(STAMP_PCOR)
+	coexpr --counts $(COUNTS) $(if $(COUNTS_GENES),--genes $(COUNTS_GENES)) $(if $(CELLS),--cells $(CELLS)) \
+		$(if $(CATEGORY_COL),--where $(CATEGORY_COL)=$(3)) $(COEXPR_FLAGS) --at $$< -o $$@
+$(foreach l,$(5),
+$(OUT)/$(2)/$(3)/pcor/layer$(l).tsv: $(OUT)/$(2)/$(3)/pcor/sample.tsv $(OUT)/$(2)/$(3)/pcor/coexpr.tsv $(1)/resid/$(3)/layer$(l).npy $(1)/layer$(l).wq.npy $(1)/layer$(l).wk.npy
+	attn-topk --model $(1) --category $(3) --layers $(l) --genes $(call genes_of,$(1),$(3)) --threads $(THREADS) $(AUROC_FLAGS) \
+		--at $(OUT)/$(2)/$(3)/pcor/sample.tsv --label model=$(2) --label category=$(3) --label layer=$(l) -o $$@.attn.tmp && \
+	$(PIPE_DIR)/lib/pcor-join $(OUT)/$(2)/$(3)/pcor/sample.tsv $$@.attn.tmp $(OUT)/$(2)/$(3)/pcor/coexpr.tsv \
+		| paired-test --corr --a value --b in_ref --control coexpr --by model$(comma)category$(comma)layer$(comma)reference > $$@.tmp \
+		&& mv $$@.tmp $$@ && rm -f $$@.attn.tmp || { rm -f $$@.attn.tmp $$@.tmp; exit 1; }
+)
+endef
+
 # $(1) model dir
 define AUROC_MODEL
 $(eval _m := $(call name_of,$(1)))
@@ -283,8 +328,11 @@ $(foreach c,$(_cats),$(eval $(call FISHER_RULE,$(1),$(_m),$(c),$(_mapo),$(foreac
 $(eval AUROC_FILES += $(foreach c,$(_cats),$(foreach l,$(_layers),$(OUT)/$(_m)/$(c)/auroc/layer$(l).tsv)))
 $(eval HEAD_FILES += $(foreach c,$(_cats),$(foreach l,$(_layers),$(OUT)/$(_m)/$(c)/auroc/layer$(l).heads.tsv)))
 $(eval FISHER_FILES += $(foreach c,$(_cats),$(OUT)/$(_m)/$(c)/fisher.tsv))
+$(if $(COUNTS),$(foreach c,$(_cats),$(eval $(call PCOR_RULES,$(1),$(_m),$(c),$(_mapo),$(_layers)))))
+$(if $(COUNTS),$(eval PCOR_FILES += $(foreach c,$(_cats),$(foreach l,$(_layers),$(OUT)/$(_m)/$(c)/pcor/layer$(l).tsv))))
 endef
 AUROC_FILES :=
+PCOR_FILES :=
 HEAD_FILES :=
 FISHER_FILES :=
 $(foreach d,$(MODELS),$(eval $(call AUROC_MODEL,$(patsubst %/,%,$(d)))))
@@ -311,6 +359,9 @@ $(OUT)/ref_correlation.tsv: $(OUT)/layer_auroc.tsv
 # references within each model, category and tail
 $(OUT)/layer_fisher.tsv: $(FISHER_FILES)
 	$(PIPE_DIR)/lib/cat-tsv $^ | $(PIPE_DIR)/lib/fisher-long | bh-fdr --p p --by model,category,tail $(to_target)
+# attention vs reference membership net of co-expression, per layer x reference
+$(OUT)/layer_pcor.tsv: $(PCOR_FILES)
+	$(PIPE_DIR)/lib/cat-tsv $^ $(to_target)
 $(OUT)/fig_layer_auroc.png: $(OUT)/layer_auroc.median.tsv
 	$(PIPE_DIR)/lib/auroc-series $< > $(basename $@).series.tmp && \
 	$(PIPE_DIR)/lib/curves --x layer --y auroc --lo auroc_min --hi auroc_max --by series \
@@ -320,7 +371,8 @@ $(OUT)/fig_layer_auroc.png: $(OUT)/layer_auroc.median.tsv
 		|| { rm -f $(basename $@).series.tmp; exit 1; }
 
 LAYER_AUROC_OUT := $(OUT)/layer_auroc.tsv $(OUT)/layer_auroc.median.tsv $(OUT)/auroc_trend.tsv $(OUT)/head_ranking.tsv \
-	$(OUT)/layer_fisher.tsv $(OUT)/fig_layer_auroc.png $(if $(word 2,$(AUROC_REFS)),$(OUT)/ref_correlation.tsv)
+	$(OUT)/layer_fisher.tsv $(OUT)/fig_layer_auroc.png $(if $(word 2,$(AUROC_REFS)),$(OUT)/ref_correlation.tsv) \
+	$(if $(COUNTS),$(OUT)/layer_pcor.tsv)
 layer-auroc: $(LAYER_AUROC_OUT)
 .PHONY: layer-auroc
 

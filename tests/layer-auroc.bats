@@ -19,8 +19,20 @@ setup_file() {
 	awk -F'\t' 'BEGIN { print "a\tb"; srand(3) } NR > 1 && NR % 3 == 0 { print $2 "\t" $1 }
 		END { for (i = 0; i < 40; i++) printf "SIM%04d\tSIM%04d\n", 1 + int(rand() * 120), 1 + int(rand() * 120) }' \
 		sim/reference.tsv > ppi.tsv
+	# counts (cells x genes) named by both models' ids, some genes co-expressed
+	# along reference edges so that co-expression takes a share; one gene of
+	# beta has no counts (its pairs: nan, skipped)
+	"$PY" -c "
+import numpy as np
+g = open('sim/alpha/genes.txt').read().split() + open('sim/beta/genes.txt').read().split()[:-1]
+rng = np.random.default_rng(2)
+base = rng.poisson(3.0, (150, len(g))).astype(float)
+base[:, 1:40] += rng.poisson(2.0, (150, 1)) * np.arange(1, 40)[None, :] % 5
+np.save('counts.npy', base.astype('f4'))
+open('cgenes.txt', 'w').write(''.join(x + '\n' for x in g))"
 	make -f "$TOP/pipelines/network.mk" AK_BIN="$BIN" MODELS="sim/alpha sim/beta" OUT=out K=50 \
 		REF=sim/reference.tsv REF_COLS=tf,target MAP=sim/id_map.tsv LAYER_AUROC=1 \
+		COUNTS=counts.npy COUNTS_GENES=cgenes.txt PCOR_NEG=1500 \
 		AUROC_REFS="sim/reference.tsv ppi.tsv" REF_COLS_ppi=a,b REF_UNDIRECTED_ppi=1 V=1 -j2 > run1.log 2>&1 ||
 		{ cat run1.log >&3; return 1; }
 }
@@ -202,14 +214,69 @@ PY
 	refute_output --partial ":"
 }
 
+@test "layer-auroc: partial correlation with COUNTS: the sample (every edge + seeded non-edges), attention, co-expression and partial r equal numpy/scipy/statsmodels" {
+	dense_py
+	run "$PY" - <<'PY'
+import numpy as np, pandas as pd, warnings
+import statsmodels.api as sm
+from scipy.stats import spearmanr, rankdata
+from dense import attention, labels
+warnings.simplefilter("ignore")
+X = np.load("counts.npy").astype(float)
+cg = open("cgenes.txt").read().split()
+cix = {g: i for i, g in enumerate(cg)}
+L = np.log1p(X / X.sum(1, keepdims=True) * 1e4)
+R = np.apply_along_axis(rankdata, 0, L)
+C = np.corrcoef(R.T)
+pc = pd.read_csv("out/layer_pcor.tsv", sep="\t")
+bad, n = [], 0
+for m in ("alpha", "beta"):
+    genes = open(f"sim/{m}/genes.txt").read().split()
+    gi = {g: i for i, g in enumerate(genes)}
+    s = pd.read_csv(f"out/{m}/cat1/pcor/sample.tsv", sep="\t")
+    for ref in ("reference", "ppi"):
+        Y = labels(m, ref); np.fill_diagonal(Y, False)
+        ss = s[s.reference == ref]
+        fi, ti = ss["from"].map(gi).to_numpy(), ss["to"].map(gi).to_numpy()
+        pos = ss[ss.in_ref == 1]
+        if len(pos) != Y.sum() or not Y[fi[ss.in_ref == 1], ti[ss.in_ref == 1]].all(): bad.append(f"{m} {ref}: edges")
+        neg = ss[ss.in_ref == 0]
+        if len(neg) != 1500 or Y[fi[ss.in_ref == 0], ti[ss.in_ref == 0]].any() or (fi == ti).any() \
+           or len(set(zip(neg["from"], neg["to"]))) != 1500: bad.append(f"{m} {ref}: non-edges")
+        co = np.array([C[cix[a], cix[b]] if a in cix and b in cix else np.nan for a, b in zip(ss["from"], ss["to"])])
+        for layer in range(3):
+            A = attention(m, layer).mean(0)
+            a, y = A[fi, ti], ss.in_ref.to_numpy().astype(float)
+            ok = ~np.isnan(co)
+            a, y, z = a[ok], y[ok], co[ok]
+            Z = np.column_stack([np.ones(len(z)), z])
+            res = lambda v: v - Z @ np.linalg.lstsq(Z, v, rcond=None)[0]
+            r = pc[(pc.model == m) & (pc.reference == ref) & (pc.layer == layer)].iloc[0]
+            e_r = np.corrcoef(a, y)[0, 1]; e_p = np.corrcoef(res(a), res(y))[0, 1]
+            fit = sm.OLS(a, np.column_stack([Z, y])).fit()
+            n += 1
+            if r.n != len(a) or abs(r.pearson_r - e_r) > 1e-5 or abs(r.partial_r - e_p) > 1e-5 \
+               or abs(r.spearman_rho - spearmanr(a, y)[0]) > 1e-4 or abs(np.log(r.partial_p) - np.log(fit.pvalues[-1])) > 1e-3 * abs(np.log(fit.pvalues[-1])) + 1e-6:
+                bad.append(f"{m} {ref} {layer}: n {r.n}/{len(a)} r {r.pearson_r}/{e_r} partial {r.partial_r}/{e_p} p {r.partial_p}/{fit.pvalues[-1]}")
+print("\n".join(bad)); print("compared", n)
+PY
+	echo "$output"
+	assert_success
+	assert_line "compared 12"
+	refute_output --partial ":"
+}
+
 @test "layer-auroc: report section and figure; make is the cache; off by default; bad settings" {
 	[ -s out/fig_layer_auroc.png ] && [ -s out/fig_layer_auroc.svg ]
 	grep -q 'id="auroc"' out/report.html
 	grep -q 'head_ranking.top.tsv' out/report.html
 	grep -q 'layer_fisher.tsv' out/report.html
+	grep -q 'layer_pcor.tsv' out/report.html
+	grep -q 'survives controlling for co-expression' out/report.html
 	grep -Eq 'alpha</b> vs reference: AUROC from 0\.[0-9]+ \(layer [0-2]\) to 0\.[0-9]+ \(layer [0-2]\)' out/report.html
 	ARGS=(MODELS="sim/alpha sim/beta" OUT=out K=50 REF=sim/reference.tsv REF_COLS=tf,target MAP=sim/id_map.tsv
-		AUROC_REFS="sim/reference.tsv ppi.tsv" REF_COLS_ppi=a,b REF_UNDIRECTED_ppi=1)
+		AUROC_REFS="sim/reference.tsv ppi.tsv" REF_COLS_ppi=a,b REF_UNDIRECTED_ppi=1
+		COUNTS=counts.npy COUNTS_GENES=cgenes.txt PCOR_NEG=1500)
 	run make -f "$TOP/pipelines/network.mk" AK_BIN="$BIN" "${ARGS[@]}" LAYER_AUROC=1
 	assert_success
 	assert_output --partial "Nothing to be done"
