@@ -105,36 +105,35 @@ with h5py.File(P("old.h5ad"), "w") as f:
             else:
                 g.create_dataset(col, data=v.to_numpy())
 
-# 10x Genomics filtered_feature_bc_matrix.h5 (CellRanger 3+): CSC genes x cells
+# 10x Genomics filtered_feature_bc_matrix.h5 (CellRanger 3+): CSC features x
+# cells, features/id (and name, feature_type when given); genome and
+# _all_tag_keys, library_ids as CellRanger writes them where asked
+def tenx(name, m, ids, names=None, types=None, genome=False, library=False):
+    with h5py.File(P(name), "w") as f:
+        g = f.create_group("matrix")
+        g.create_dataset("data", data=m.data)
+        g.create_dataset("indices", data=m.indices.astype(np.int64))
+        g.create_dataset("indptr", data=m.indptr.astype(np.int64))
+        g.create_dataset("shape", data=np.array(m.shape, dtype=np.int32))
+        g.create_dataset("barcodes", data=np.array(cells, dtype="S"))
+        ft = g.create_group("features")
+        ft.create_dataset("id", data=np.array(ids, dtype="S"))
+        if names is not None:
+            ft.create_dataset("name", data=np.array(names, dtype="S"))
+        ft.create_dataset("feature_type", data=np.array(types, dtype="S"))
+        if genome:
+            ft.create_dataset("genome", data=np.array(["GRCh38"] * len(ids), dtype="S"))
+            ft.create_dataset("_all_tag_keys", data=np.array(["genome"], dtype="S"))
+        if library:
+            f.attrs["library_ids"] = np.array(["lib"], dtype="S")
+
 m = sp.csc_matrix(counts.T.astype(np.int32))
-with h5py.File(P("tenx.h5"), "w") as f:
-    g = f.create_group("matrix")
-    g.create_dataset("data", data=m.data)
-    g.create_dataset("indices", data=m.indices.astype(np.int64))
-    g.create_dataset("indptr", data=m.indptr.astype(np.int64))
-    g.create_dataset("shape", data=np.array(m.shape, dtype=np.int32))
-    g.create_dataset("barcodes", data=np.array(cells, dtype="S"))
-    ft = g.create_group("features")
-    ft.create_dataset("id", data=np.array(genes, dtype="S"))
-    ft.create_dataset("name", data=np.array(symbols, dtype="S"))
-    ft.create_dataset("feature_type", data=np.array(["Gene Expression"] * ng, dtype="S"))
-    ft.create_dataset("genome", data=np.array(["GRCh38"] * ng, dtype="S"))
-    ft.create_dataset("_all_tag_keys", data=np.array(["genome"], dtype="S"))
-    f.attrs["library_ids"] = np.array(["lib"], dtype="S")
+tenx("tenx.h5", m, genes, symbols, ["Gene Expression"] * ng, genome=True, library=True)
 
 # the same with two guide-capture features appended (CellRanger multi-modal)
-with h5py.File(P("tenx_guides.h5"), "w") as f:
-    mg = sp.vstack([m, sp.csc_matrix(np.ones((2, m.shape[1]), dtype=np.int32))]).tocsc()
-    g = f.create_group("matrix")
-    g.create_dataset("data", data=mg.data)
-    g.create_dataset("indices", data=mg.indices.astype(np.int64))
-    g.create_dataset("indptr", data=mg.indptr.astype(np.int64))
-    g.create_dataset("shape", data=np.array(mg.shape, dtype=np.int32))
-    g.create_dataset("barcodes", data=np.array(cells, dtype="S"))
-    ft = g.create_group("features")
-    ft.create_dataset("id", data=np.array(list(genes) + ["sgA-1", "sgA-2"], dtype="S"))
-    ft.create_dataset("name", data=np.array(list(symbols) + ["sgA-1", "sgA-2"], dtype="S"))
-    ft.create_dataset("feature_type", data=np.array(["Gene Expression"] * ng + ["CRISPR Guide Capture"] * 2, dtype="S"))
+mg = sp.vstack([m, sp.csc_matrix(np.ones((2, m.shape[1]), dtype=np.int32))]).tocsc()
+tenx("tenx_guides.h5", mg, list(genes) + ["sgA-1", "sgA-2"], list(symbols) + ["sgA-1", "sgA-2"],
+     ["Gene Expression"] * ng + ["CRISPR Guide Capture"] * 2)
 
 # several feature types with the Gene Expression rows not contiguous: an
 # antibody first, guides and antibodies between the genes, random counts (so
@@ -146,33 +145,14 @@ order = ["AB-CD3"] + genes[:5] + ["sgA-1"] + genes[5:10] + ["AB-CD4", "sgB-1"] +
 xc = {n: rng.poisson(5.0, size=nc).astype(np.int32) for n in extra}
 rows = [xc[n] if n in extra else counts[:, genes.index(n)].astype(np.int32) for n in order]
 mm = sp.csc_matrix(np.array(rows))
-with h5py.File(P("tenx_multi.h5"), "w") as f:
-    g = f.create_group("matrix")
-    g.create_dataset("data", data=mm.data)
-    g.create_dataset("indices", data=mm.indices.astype(np.int64))
-    g.create_dataset("indptr", data=mm.indptr.astype(np.int64))
-    g.create_dataset("shape", data=np.array(mm.shape, dtype=np.int32))
-    g.create_dataset("barcodes", data=np.array(cells, dtype="S"))
-    ft = g.create_group("features")
-    sym = dict(zip(genes, symbols))
-    ft.create_dataset("id", data=np.array(order, dtype="S"))
-    ft.create_dataset("name", data=np.array([sym.get(n, n) for n in order], dtype="S"))
-    ft.create_dataset("feature_type", data=np.array([extra.get(n, "Gene Expression") for n in order], dtype="S"))
-    ft.create_dataset("genome", data=np.array(["GRCh38"] * len(order), dtype="S"))
-    ft.create_dataset("_all_tag_keys", data=np.array(["genome"], dtype="S"))
+sym = dict(zip(genes, symbols))
+tenx("tenx_multi.h5", mm, order, [sym.get(n, n) for n in order],
+     [extra.get(n, "Gene Expression") for n in order], genome=True)
 np.save(P("guides.npy"), np.stack([xc["sgA-1"], xc["sgB-1"]], axis=1).astype(np.int32))
 np.save(P("antibodies_guides.npy"), np.stack([xc[n] for n in ["AB-CD3", "sgA-1", "AB-CD4", "sgB-1"]], axis=1).astype(np.int32))
 # a guide-only file: no Gene Expression at all
-with h5py.File(P("tenx_noge.h5"), "w") as f:
-    gm = sp.csc_matrix(np.array([xc["sgA-1"], xc["sgB-1"]]))
-    g = f.create_group("matrix")
-    for k, v in (("data", gm.data), ("indices", gm.indices.astype(np.int64)), ("indptr", gm.indptr.astype(np.int64))):
-        g.create_dataset(k, data=v)
-    g.create_dataset("shape", data=np.array(gm.shape, dtype=np.int32))
-    g.create_dataset("barcodes", data=np.array(cells, dtype="S"))
-    ft = g.create_group("features")
-    ft.create_dataset("id", data=np.array(["sgA-1", "sgB-1"], dtype="S"))
-    ft.create_dataset("feature_type", data=np.array(["CRISPR Guide Capture"] * 2, dtype="S"))
+tenx("tenx_noge.h5", sp.csc_matrix(np.array([xc["sgA-1"], xc["sgB-1"]])), ["sgA-1", "sgB-1"],
+     types=["CRISPR Guide Capture"] * 2)
 
 # loom: genes x cells dense, row_attrs / col_attrs, a layer
 with h5py.File(P("data.loom"), "w") as f:
