@@ -90,8 +90,8 @@ $(BINDIR)/%: $(BUILD)/filters/%.o $(LIB)
 # filters end to end on larger data (each filter's own suite runs under the
 # sanitizers), and they were half of make check's time. SAN_ALL=1 runs them
 # too.
-PIPELINE_SUITES = within-model cross-model network perturbation battery cssi category-vocab \
-	pert-inputs reports reports-browser slurm
+PIPELINE_SUITES = within-model cross-model network layer-auroc perturbation battery cssi \
+	category-vocab pert-inputs reports reports-browser slurm
 SAN_SUITES = $(if $(SAN_ALL),,$(filter-out $(PIPELINE_SUITES:%=tests/%.bats),$(wildcard tests/*.bats)))
 check: all units
 	tests/run $(BINDIR)
