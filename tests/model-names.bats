@@ -12,8 +12,9 @@ setup_file() {
 	load helper
 	"$PY" -c "import numpy" 2>/dev/null || return 0
 	cd "$BATS_FILE_TMPDIR"
-	"$PY" - <<'PY'
-import json, struct, numpy as np
+	PYTHONPATH="$TOP/tests" "$PY" - <<'PY'
+import numpy as np
+from safetensors_write import write
 rng = np.random.default_rng(11)
 n, d, H = 12, 16, 4
 dk = d // H
@@ -32,16 +33,7 @@ t["transformer_encoder.layers.0.self_attn.in_proj_weight"] = W   # scGPT without
 t["transformer_encoder.layers.0.self_attn.in_proj_bias"] = b
 s = "bert.encoder.layer.0.attention.self."                       # Geneformer
 t[s + "query.weight"], t[s + "query.bias"], t[s + "key.weight"], t[s + "key.bias"] = Wq, bq, Wk, bk
-hdr, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
-for name, a in t.items():
-    raw = np.ascontiguousarray(a).tobytes()
-    hdr[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
-    off += len(raw)
-    blobs.append(raw)
-h = json.dumps(hdr).encode()
-h += b" " * (-len(h) % 8)
-with open("m.safetensors", "wb") as f:
-    f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+write("m.safetensors", t)
 np.save("X.npy", X)
 # the model's attention per head, from the unfused matrices (float64)
 Q = (X.astype(float) @ Wq.T + bq).reshape(n, H, dk).transpose(1, 0, 2)

@@ -13,8 +13,9 @@ setup() {
 # a fused in_proj (3d x d) and its bias, and each tensor's exact float
 # value as REF_NAME.npy (float16 and bfloat16 widened by numpy itself).
 st_write() {
-	"$PY" - <<'PY'
-import json, struct, numpy as np
+	PYTHONPATH="$TOP/tests" "$PY" - <<'PY'
+import numpy as np
+from safetensors_write import write
 rng = np.random.default_rng(7)
 d = 8
 W = rng.standard_normal((3 * d, d)).astype("<f4")
@@ -31,16 +32,7 @@ tensors = {
     "ids": ("I64", np.arange(6, dtype="<i8")),
     "mask": ("I8", np.ones(3, "i1")),
 }
-hdr, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
-for name, (dt, a) in tensors.items():
-    raw = np.ascontiguousarray(a).tobytes()
-    hdr[name] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [off, off + len(raw)]}
-    off += len(raw)
-    blobs.append(raw)
-h = json.dumps(hdr).encode()
-h += b" " * (-len(h) % 8)
-with open("model.safetensors", "wb") as f:
-    f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+write("model.safetensors", tensors)
 np.save("REF_W.npy", W)
 np.save("REF_b.npy", b)
 np.save("REF_h16.npy", H.astype("<f4"))
