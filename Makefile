@@ -44,6 +44,10 @@ endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Icommon $(PKG_CFLAGS) -MMD -MP
 LDLIBS    = -Wl,--as-needed $(PKG_LIBS) -lz -lm -lpthread
 
+# One compile and one link line for the library, the filters and the units.
+COMPILE   = $(CC) $(ALL_CFLAGS) -c -o $@ $<
+LINK      = $(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 all: $(BINS)
 
 # C unit tests (tests/unit/NAME.c, a driver each), linked against the library
@@ -54,19 +58,19 @@ units: $(UNIT_BINS)
 
 $(BUILD)/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(COMPILE)
 
 $(BINDIR)/unit/%: $(BUILD)/unit/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(LINK)
 
 $(BUILD)/common/%.o: common/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(COMPILE)
 
 $(BUILD)/filters/%.o: filters/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(COMPILE)
 
 $(LIB): $(OBJS)
 	@rm -f $@
@@ -74,7 +78,7 @@ $(LIB): $(OBJS)
 
 $(BINDIR)/%: $(BUILD)/filters/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(LINK)
 
 -include $(OBJS:.o=.d) $(FILTERS:%=$(BUILD)/filters/%.d) $(UNITS:%=$(BUILD)/unit/%.d)
 
